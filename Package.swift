@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, bottom to top: Domain and Transport and Protocol know nothing of
+// each other; Store knows Domain; Bus knows Protocol, Domain and Store;
+// ServerKit wires Transport to Bus. Executables sit on top.
+let package = Package(
+    name: "profiles",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "profiles-server", targets: ["profiles-server"]),
+        .executable(name: "profiles-cli", targets: ["profiles-cli"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "ProfilesTransport", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ProfilesProtocol"),
+        .target(name: "ProfilesDomain"),
+        .target(name: "ProfilesStore", dependencies: [
+            "ProfilesDomain",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ProfilesBus", dependencies: [
+            "ProfilesProtocol", "ProfilesDomain", "ProfilesStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ProfilesServerKit", dependencies: [
+            "ProfilesTransport", "ProfilesProtocol", "ProfilesBus", "ProfilesStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "profiles-server", dependencies: [
+            "ProfilesServerKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "profiles-cli", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "ProfilesTestSupport", dependencies: [
+            "ProfilesServerKit", "ProfilesStore",
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/ProfilesTestSupport"),
+        .testTarget(name: "TransportTests", dependencies: ["ProfilesTransport"]),
+        .testTarget(name: "DomainTests", dependencies: ["ProfilesDomain"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "ExecutableTests", dependencies: [
+            "ProfilesTestSupport", "profiles-server", "profiles-cli",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,8 @@
+import ProfilesStore
+
+extension CommandBus.Registry {
+    /// Every method the service offers, area by area.
+    public mutating func registerAllMethods(database: ProfilesDatabase, info: ServerInfo) {
+        registerSystemMethods(database: database, info: info)
+    }
+}

@@ -1,0 +1,102 @@
+import Logging
+import ProfilesDomain
+import ProfilesProtocol
+import ProfilesStore
+
+/// Maps method names to handlers and turns every outcome into a response.
+/// The registry is the single source of truth for `hello`'s method list.
+///
+/// Registration happens before the server starts; afterwards the bus is
+/// only read, from many connection queues at once.
+public final class CommandBus: Sendable {
+    public typealias Handler = @Sendable (Params, RequestContext) throws -> any Encodable & Sendable
+
+    struct Method: Sendable {
+        let name: String
+        /// Accepted param names; anything else is rejected by name.
+        let params: Set<String>
+        /// Domain methods take `workspace`; system methods do not.
+        let scoped: Bool
+        let handler: Handler
+    }
+
+    private let methods: [String: Method]
+    public let stats: ServiceStats
+    let logger: Logger
+
+    /// Builds the bus from registrations made by `register` calls.
+    public init(logger: Logger, stats: ServiceStats = ServiceStats(), register: (inout Registry) -> Void) {
+        var registry = Registry()
+        register(&registry)
+        self.methods = registry.methods
+        self.stats = stats
+        self.logger = logger
+    }
+
+    /// Collects methods while the bus is built.
+    public struct Registry {
+        var methods: [String: Method] = [:]
+
+        /// `scoped` methods act on a workspace and accept `workspace`.
+        public mutating func register(_ name: String, params: [String] = [], scoped: Bool = true, handler: @escaping Handler) {
+            precondition(methods[name] == nil, "method \(name) registered twice")
+            var names = Set(params)
+            if scoped { names.insert("workspace") }
+            methods[name] = Method(name: name, params: names, scoped: scoped, handler: handler)
+        }
+    }
+
+    /// Method names, sorted.
+    public var methodNames: [String] { methods.keys.sorted() }
+
+    /// Runs one call. Returns nil for a notification (it still runs).
+    public func dispatch(_ request: Request, session: Session) -> Response? {
+        let outcome: Response.Outcome
+        let method = methods[request.method]
+        if let method {
+            outcome = run(method, request, session)
+        } else {
+            outcome = .error(.methodNotFound(request.method))
+        }
+        let failed: Bool
+        if case .error = outcome { failed = true } else { failed = false }
+        stats.record(method: request.method, known: method != nil, failed: failed)
+        guard let id = request.id else { return nil }
+        return Response(id: id, outcome: outcome)
+    }
+
+    private func run(_ method: Method, _ request: Request, _ session: Session) -> Response.Outcome {
+        do {
+            if let unknown = request.params.keys.first(where: { !method.params.contains($0) }) {
+                throw DomainError.invalid(unknown, "is not a parameter of \(method.name)")
+            }
+            let params = Params(request.params)
+            var workspace = session.defaultWorkspace
+            if method.scoped, let named = try params.optionalString("workspace") {
+                workspace = try Validation.workspace(named)
+            }
+            let context = RequestContext(workspace: workspace, session: session, bus: self)
+            return .result(try method.handler(params, context))
+        } catch let error as DomainError {
+            return .error(ErrorMapping.rpcError(error))
+        } catch let error as RPCError {
+            return .error(error)
+        } catch {
+            // Logged in full for operators; the client learns nothing of SQL
+            // or internals.
+            logger.error("internal error", metadata: [
+                "method": "\(method.name)", "connection": "\(session.connectionID)", "error": "\(String(reflecting: error))",
+            ])
+            return .error(.internalError("internal error while running \(method.name)"))
+        }
+    }
+}
+
+extension Response {
+    init(id: JSONValue, outcome: Outcome) {
+        switch outcome {
+        case .result(let value): self.init(id: id, result: value)
+        case .error(let error): self.init(id: id, error: error)
+        }
+    }
+}

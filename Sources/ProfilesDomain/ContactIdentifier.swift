@@ -1,0 +1,81 @@
+/// Normalizes contact identifiers so one person's address is stored once
+/// per channel, however it was typed (SPEC §6).
+public enum ContactIdentifier {
+    public static func normalize(_ raw: String, channel: Channel, field: String = "identifier") throws(DomainError) -> String {
+        switch channel {
+        case .whatsapp, .sms, .voice: return try PhoneNumber.normalize(raw, field: field)
+        case .email: return try EmailAddress.normalize(raw, field: field)
+        default: return try opaque(raw, field: field)
+        }
+    }
+
+    /// Other channels: trimmed, 1–255 characters, no control characters.
+    static func opaque(_ raw: String, field: String) throws(DomainError) -> String {
+        let value = raw.trimmingWhitespace()
+        guard !value.isEmpty else { throw .invalid(field, "must not be empty") }
+        guard value.count <= 255 else { throw .invalid(field, "must be at most 255 characters") }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalid(field, "must not contain control characters")
+        }
+        return value
+    }
+}
+
+/// E.164: `+`, then 7–15 digits, the first not 0. Spaces, dashes, dots and
+/// parentheses are dropped; a leading `00` becomes `+`.
+public enum PhoneNumber {
+    public static func normalize(_ raw: String, field: String = "identifier") throws(DomainError) -> String {
+        var digits: [UInt8] = []
+        var sawPlus = false
+        for (index, byte) in raw.trimmingWhitespace().utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(byte)
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"): continue
+            case UInt8(ascii: "+") where index == 0: sawPlus = true
+            default: throw .invalid(field, "must be a phone number in E.164 form, e.g. +4915112345678")
+            }
+        }
+        if !sawPlus {
+            guard digits.starts(with: [48, 48]) else {
+                throw .invalid(field, "must start with + or 00 and the country code")
+            }
+            digits.removeFirst(2)
+        }
+        guard (7...15).contains(digits.count) else { throw .invalid(field, "must have 7 to 15 digits") }
+        guard digits.first != UInt8(ascii: "0") else { throw .invalid(field, "the country code must not start with 0") }
+        return "+" + String(decoding: digits, as: UTF8.self)
+    }
+}
+
+/// Trimmed and lower-cased; must look like `local@domain.tld`.
+public enum EmailAddress {
+    public static func normalize(_ raw: String, field: String = "identifier") throws(DomainError) -> String {
+        let value = raw.trimmingWhitespace().lowercased()
+        guard value.utf8.count <= 254 else { throw .invalid(field, "must be at most 254 characters") }
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let local = parts.first, let domain = parts.last, !local.isEmpty, local.count <= 64,
+              !domain.isEmpty
+        else { throw .invalid(field, "must be an e-mail address like name@example.com") }
+        let forbidden: Set<Character> = [" ", "\t", "\n", "\r", "<", ">", "(", ")", "[", "]", ",", ";", ":", "\\", "\""]
+        guard !value.contains(where: { forbidden.contains($0) || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } })
+        else { throw .invalid(field, "must not contain spaces, brackets or quotes") }
+        guard !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else {
+            throw .invalid(field, "has a misplaced dot before the @")
+        }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }),
+              let tld = labels.last, tld.count >= 2, !tld.allSatisfy(\.isNumber)
+        else { throw .invalid(field, "the domain after @ must look like example.com") }
+        return value
+    }
+}
+
+extension String {
+    /// Trims Unicode whitespace and newlines at both ends.
+    public func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[first...last])
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// Turns one line into calls, and answers into one line (SPEC §3).
+public enum Envelope {
+    /// What a line holds once decoded.
+    public enum Message: Sendable {
+        /// A single request object, or an answer already known (bad request).
+        case single(Entry)
+        /// A JSON array: each element answered in one array line.
+        case batch([Entry])
+        /// The line could not be used at all; answer with this error.
+        case failure(Response)
+    }
+
+    /// One element of a message: a call to run, or an error to return as is.
+    public enum Entry: Sendable {
+        case call(Request)
+        /// Answered with `id` (`null` when the element had none or a bad one).
+        case invalid(id: JSONValue, error: RPCError)
+        /// A notification too malformed to run; nothing is answered.
+        case dropped
+    }
+
+    /// Decodes one line. Never throws: every failure becomes an answer.
+    public static func decode(_ line: some Collection<UInt8>) -> Message {
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(line))
+        } catch {
+            return .failure(Response(id: .null, error: .parseError("invalid JSON or UTF-8: \(describe(error))")))
+        }
+        switch value {
+        case .array(let elements):
+            if elements.isEmpty { return .failure(Response(id: .null, error: .invalidRequest("empty batch"))) }
+            return .batch(elements.map(entry))
+        case .object:
+            return .single(entry(value))
+        default:
+            return .failure(Response(id: .null, error: .invalidRequest("a request must be a JSON object or a batch array, not \(value.typeName)")))
+        }
+    }
+
+    /// True when a line needs no answer: one valid notification. Used by
+    /// the client to know how many answers to wait for.
+    public static func expectsAnswer(_ message: Message) -> Bool {
+        switch message {
+        case .single(.call(let request)): !request.isNotification
+        case .single(.dropped): false
+        case .batch(let entries): entries.contains(where: entryExpectsAnswer)
+        default: true
+        }
+    }
+
+    private static func entryExpectsAnswer(_ entry: Entry) -> Bool {
+        switch entry {
+        case .call(let request): !request.isNotification
+        case .invalid: true
+        case .dropped: false
+        }
+    }
+
+    static func entry(_ value: JSONValue) -> Entry {
+        guard case .object(let members) = value else {
+            return .invalid(id: .null, error: .invalidRequest("a request must be a JSON object, not \(value.typeName)"))
+        }
+        let id = members["id"]
+        if let id {
+            switch id {
+            case .int, .double, .string, .null: break
+            default: return .invalid(id: .null, error: .invalidRequest("'id' must be a number or a string, not \(id.typeName)"))
+            }
+        }
+        if let version = members["jsonrpc"], version != .string("2.0") {
+            return .invalid(id: id ?? .null, error: .invalidRequest("'jsonrpc' must be \"2.0\""))
+        }
+        guard case .string(let method)? = members["method"] else {
+            let reason = members["method"] == nil ? "'method' is missing" : "'method' must be a string"
+            return .invalid(id: id ?? .null, error: .invalidRequest(reason))
+        }
+        var params: [String: JSONValue] = [:]
+        switch members["params"] {
+        case nil, .null?: break
+        case .object(let object)?: params = object
+        case let other?:
+            guard let id else { return .dropped }
+            return .invalid(id: id, error: .invalidParams(field: "params", reason: "must be an object, not \(other.typeName)"))
+        }
+        return .call(Request(id: id, method: method, params: params))
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            if let underlying = context.underlyingError as NSError?,
+               let detail = underlying.userInfo[NSDebugDescriptionErrorKey] as? String {
+                return detail
+            }
+            return context.debugDescription
+        }
+        return "unreadable input"
+    }
+
+    /// Shared encoder; `JSONEncoder` is safe to use from several threads.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// One response line, with its `\n`.
+    public static func encodeLine(_ response: Response) -> [UInt8] {
+        line(encoding: response, fallbackID: response.id)
+    }
+
+    /// One array line for a batch, with its `\n`.
+    public static func encodeLine(_ responses: [Response]) -> [UInt8] {
+        line(encoding: responses, fallbackID: .null)
+    }
+
+    private static func line(encoding value: some Encodable, fallbackID: JSONValue) -> [UInt8] {
+        var bytes: [UInt8]
+        do {
+            bytes = Array(try encoder.encode(value))
+        } catch {
+            // A result that cannot be encoded (e.g. NaN) is a bug; say so.
+            let fallback = Response(id: fallbackID, error: .internalError())
+            bytes = Array((try? encoder.encode(fallback)) ?? Data())
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+}

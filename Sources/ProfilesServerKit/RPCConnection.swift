@@ -1,0 +1,35 @@
+import Logging
+import ProfilesBus
+import ProfilesDomain
+import ProfilesProtocol
+import ProfilesTransport
+
+/// Adapts one transport connection to the request processor: each line is
+/// answered in order on the connection's own queue.
+final class RPCConnection: ConnectionDelegate {
+    private let processor: RequestProcessor
+    private let session: Session
+    private let logger: Logger
+
+    init(connection: Connection, processor: RequestProcessor, logger: Logger) {
+        self.processor = processor
+        self.session = Session(connectionID: connection.id, defaultWorkspace: Validation.defaultWorkspace)
+        self.logger = logger
+        logger.debug("connection opened", metadata: ["connection": "\(connection.id)", "peer": "\(connection.peer)"])
+    }
+
+    func connection(_ connection: Connection, didReceiveLine line: ArraySlice<UInt8>) {
+        if let answer = processor.process(line: line, session: session) {
+            connection.send(answer)
+        }
+    }
+
+    func connectionDidExceedLineLimit(_ connection: Connection, limit: Int) {
+        logger.warning("line over the limit; closing", metadata: ["connection": "\(connection.id)", "limit": "\(limit)"])
+        connection.send(Envelope.encodeLine(Response(id: .null, error: .payloadTooLarge(limit: limit))))
+    }
+
+    func connectionDidClose(_ connection: Connection) {
+        logger.debug("connection closed", metadata: ["connection": "\(connection.id)"])
+    }
+}

@@ -1,0 +1,22 @@
+import GRDB
+
+/// How many of each entity a workspace holds, for `stats`.
+public struct EntityCounts: Sendable, Encodable {
+    public let profiles: Int
+    public let contacts: Int
+    public let notes: Int
+    public let moments: Int
+    public let fields: Int
+}
+
+extension ProfilesDatabase {
+    public func entityCounts(workspace: String) throws -> EntityCounts {
+        try read { db in
+            func count(_ table: String) throws -> Int {
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE workspace = ?", arguments: [workspace]) ?? 0
+            }
+            return EntityCounts(profiles: try count("profiles"), contacts: try count("contacts"), notes: try count("notes"),
+                                moments: try count("moments"), fields: try count("field_definitions"))
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import GRDB
+
+/// Named, frozen migrations, written against table names only. Never edit
+/// a shipped migration; add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            // Every table carries `workspace`; every lookup filters on it, so
+            // an id from another workspace reads as not found.
+            try db.execute(sql: """
+                CREATE TABLE profiles (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    workspace TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    name_key TEXT NOT NULL,          -- lower-cased name, for sorting
+                    version INTEGER NOT NULL DEFAULT 1,
+                    contact_count INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,     -- epoch milliseconds
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX profiles_by_name ON profiles(workspace, name_key, id);
+                CREATE INDEX profiles_by_recent ON profiles(workspace, updated_at, id);
+
+                CREATE TABLE contacts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    workspace TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    identifier TEXT NOT NULL,        -- normalized
+                    name TEXT,
+                    profile_id INTEGER REFERENCES profiles(id) ON DELETE SET NULL,
+                    created_at INTEGER NOT NULL,
+                    UNIQUE (workspace, channel, identifier)
+                );
+                CREATE INDEX contacts_by_profile ON contacts(profile_id, channel, id);
+                CREATE INDEX contacts_by_workspace ON contacts(workspace, id);
+                CREATE INDEX contacts_unassigned ON contacts(workspace, id) WHERE profile_id IS NULL;
+
+                CREATE TABLE notes (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    workspace TEXT NOT NULL,
+                    profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+                    body TEXT NOT NULL,
+                    author TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX notes_by_profile ON notes(profile_id, created_at, id);
+
+                CREATE TABLE moments (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    workspace TEXT NOT NULL,
+                    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                    ticket_id TEXT,
+                    subject TEXT,
+                    status TEXT NOT NULL,
+                    started_at INTEGER NOT NULL,
+                    last_activity_at INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX moments_by_ticket ON moments(workspace, ticket_id) WHERE ticket_id IS NOT NULL;
+                CREATE INDEX moments_by_contact ON moments(contact_id, started_at, id);
+
+                CREATE TABLE field_definitions (
+                    workspace TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    label TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    options TEXT,                    -- JSON array, select only
+                    required INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (workspace, key)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE field_values (
+                    profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+                    workspace TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    value NOT NULL,                  -- TEXT, REAL or 0/1 by the field's type
+                    PRIMARY KEY (profile_id, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX field_values_by_key ON field_values(workspace, key, value);
+
+                -- Substring search over a profile's name and its contacts'
+                -- identifiers and names, lower-cased; rowid = profile id.
+                CREATE VIRTUAL TABLE profile_search USING fts5(doc, tokenize = 'trigram');
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+import Logging
+
+/// Owns the SQLite file: a GRDB `DatabasePool` in WAL mode, migrated on
+/// open. Domain operations live in `ProfilesDatabase+<Area>.swift`, each an
+/// intent-named method that runs in one transaction.
+public final class ProfilesDatabase: Sendable {
+    public enum Synchronous: String, Sendable, CaseIterable {
+        case full, normal
+    }
+
+    public let path: String
+    public let synchronous: Synchronous
+    let pool: DatabasePool
+
+    /// Opens (creating folder and file if needed) and migrates.
+    public init(path: String, synchronous: Synchronous = .full, busyTimeout: TimeInterval = 5, logger: Logger? = nil) throws {
+        self.path = path
+        self.synchronous = synchronous
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.maximumReaderCount = 8
+        config.label = "profiles"
+        pool = try DatabasePool(path: path, configuration: config)
+        // GRDB sets synchronous=NORMAL on the writer after prepareDatabase,
+        // so the chosen level is applied here, once the pool is open.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
+        }
+        try Migrations.migrator.migrate(pool)
+    }
+
+    /// Runs `body` in one write transaction.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.write(body)
+    }
+
+    /// Runs `body` in one read transaction on a reader connection.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    /// The writer's current `synchronous` level (0 off, 1 normal, 2 full).
+    public func currentSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    public func journalMode() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "unknown" }
+    }
+
+    /// Sizes of the database file and its WAL, in bytes (0 when absent).
+    public func fileSizes() -> (database: Int64, wal: Int64) {
+        func size(_ p: String) -> Int64 {
+            ((try? FileManager.default.attributesOfItem(atPath: p))?[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        return (size(path), size(path + "-wal"))
+    }
+
+    /// Moves the WAL's content into the database file, for a clean stop.
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in
+            _ = try db.checkpoint(.truncate)
+        }
+    }
+
+    /// Closes every connection; the object must not be used afterwards.
+    public func close() throws {
+        try pool.close()
+    }
+}

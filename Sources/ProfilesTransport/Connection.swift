@@ -1,0 +1,232 @@
+import Dispatch
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One accepted TCP connection: a non-blocking socket driven by a read and a
+/// write `DispatchSource` on a serial queue of its own.
+///
+/// `@unchecked Sendable`: every mutable property is read and written only on
+/// `queue` (the sources' handlers run there, and the public methods hop onto
+/// it), so no two threads ever touch the state at once.
+public final class Connection: @unchecked Sendable {
+    public let id: UInt64
+    public let peer: String
+    public let queue: DispatchQueue
+    /// Held strongly until the connection closes, then released.
+    public var delegate: (any ConnectionDelegate)?
+
+    private let fd: Int32
+    private let limits: ConnectionLimits
+    private let logger: Logger
+    private let readSource: DispatchSourceRead
+    private let writeSource: DispatchSourceWrite
+    private var idleTimer: DispatchSourceTimer?
+    private var framer: LineFramer
+    private var output = OutputBuffer()
+    private var readSuspended = false
+    private var writeSuspended = true
+    private var state = State.open
+    private var cancelledSources = 0
+    private var lastActivity = DispatchTime.now()
+    private let onClose: @Sendable (Connection) -> Void
+    private static let readChunk = 64 * 1024
+
+    private enum State { case open, closingAfterFlush, closed }
+
+    init(id: UInt64, fd: Int32, peer: String, limits: ConnectionLimits, logger: Logger,
+         onClose: @escaping @Sendable (Connection) -> Void) {
+        self.id = id
+        self.fd = fd
+        self.peer = peer
+        self.limits = limits
+        self.logger = logger
+        self.onClose = onClose
+        self.queue = DispatchQueue(label: "profiles.connection.\(id)")
+        self.framer = LineFramer(maxLineBytes: limits.maxLineBytes)
+        self.readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        self.writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+    }
+
+    /// Starts reading. Call once, after the delegate is set.
+    func start() {
+        queue.async { [self] in
+            readSource.setEventHandler { [unowned self] in readAvailable() }
+            writeSource.setEventHandler { [unowned self] in writePending() }
+            // The fd is closed only after both sources are cancelled, so that
+            // Dispatch never watches a descriptor number reused by accept.
+            let cancelled: @Sendable () -> Void = { [self] in
+                cancelledSources += 1
+                if cancelledSources == 2 {
+                    close(fd)
+                    onClose(self)
+                }
+            }
+            readSource.setCancelHandler(handler: cancelled)
+            writeSource.setCancelHandler(handler: cancelled)
+            readSource.resume()
+            if limits.idleTimeout > 0 { armIdleTimer() }
+        }
+    }
+
+    /// Queues bytes for the peer. Must be called on `queue`.
+    public func send<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state != .closed else { return }
+        output.append(bytes)
+        writePending()
+    }
+
+    /// Flushes what is queued, then closes. Must be called on `queue`.
+    public func closeAfterFlush() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state == .open else { return }
+        state = .closingAfterFlush
+        suspendReading()
+        if output.isEmpty { finishClose() } else { writePending() }
+    }
+
+    /// From any thread: stop reading, answer what was already received,
+    /// flush and close. Used by graceful shutdown.
+    public func drain() {
+        queue.async { [self] in closeAfterFlush() }
+    }
+
+    // MARK: - Reading
+
+    private func readAvailable() {
+        guard state == .open else { return }
+        var chunk = [UInt8](repeating: 0, count: Self.readChunk)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n > 0 {
+            lastActivity = .now()
+            framer.append(chunk[0..<n])
+            deliverLines()
+        } else if n == 0 {
+            // Peer finished sending: answer a last unterminated line, flush, close.
+            if let rest = framer.takeRemainder() { delegate?.connection(self, didReceiveLine: rest) }
+            closeAfterFlush()
+        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            logger.debug("read failed", metadata: ["connection": "\(id)", "errno": "\(errno)"])
+            closeNow()
+        }
+    }
+
+    private func deliverLines() {
+        while state == .open {
+            do {
+                guard let line = try framer.nextLine() else { break }
+                delegate?.connection(self, didReceiveLine: line)
+                applyBackpressure()
+                if readSuspended { break }
+            } catch {
+                if case .lineTooLong(let limit) = error {
+                    delegate?.connectionDidExceedLineLimit(self, limit: limit)
+                }
+                closeAfterFlush()
+                return
+            }
+        }
+    }
+
+    /// A peer that sends but does not read: stop reading from it while its
+    /// unsent output is over the limit, so memory stays bounded.
+    private func applyBackpressure() {
+        if output.count > limits.maxOutputBytes { suspendReading() }
+    }
+
+    private func suspendReading() {
+        if !readSuspended {
+            readSuspended = true
+            readSource.suspend()
+        }
+    }
+
+    private func resumeReadingIfDrained() {
+        guard state == .open, readSuspended, output.count <= limits.maxOutputBytes / 2 else { return }
+        readSuspended = false
+        readSource.resume()
+        // Lines may already be framed and waiting.
+        deliverLines()
+    }
+
+    // MARK: - Writing
+
+    private func writePending() {
+        guard state != .closed else { return }
+        var failed = false
+        while !output.isEmpty {
+            var wrote = 0
+            output.withPendingBytes { bytes in
+                let n = Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+                if n < 0 {
+                    if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { failed = true }
+                    return 0
+                }
+                wrote = n
+                return n
+            }
+            if failed || wrote == 0 { break }
+        }
+        if failed {
+            closeNow()
+            return
+        }
+        if output.isEmpty {
+            if !writeSuspended {
+                writeSuspended = true
+                writeSource.suspend()
+            }
+            if state == .closingAfterFlush { finishClose() } else { resumeReadingIfDrained() }
+        } else {
+            lastActivity = .now()
+            if writeSuspended {
+                writeSuspended = false
+                writeSource.resume()
+            }
+        }
+    }
+
+    // MARK: - Closing
+
+    /// Orderly close: half-close our side so the peer reads every byte we
+    /// sent, instead of a reset that could discard the last answer.
+    private func finishClose() {
+        shutdown(fd, Int32(SHUT_WR))
+        closeNow()
+    }
+
+    private func closeNow() {
+        guard state != .closed else { return }
+        state = .closed
+        idleTimer?.cancel()
+        idleTimer = nil
+        // A suspended source must be resumed before cancel, or its cancel
+        // handler never runs and the fd would leak.
+        if readSuspended { readSuspended = false; readSource.resume() }
+        if writeSuspended { writeSuspended = false; writeSource.resume() }
+        readSource.cancel()
+        writeSource.cancel()
+        delegate?.connectionDidClose(self)
+        delegate = nil
+    }
+
+    // MARK: - Idle timeout
+
+    private func armIdleTimer() {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let interval = limits.idleTimeout
+        timer.schedule(deadline: .now() + interval, repeating: min(interval, 1.0))
+        timer.setEventHandler { [unowned self] in
+            let idle = Double(DispatchTime.now().uptimeNanoseconds - lastActivity.uptimeNanoseconds) / 1e9
+            if idle >= interval {
+                logger.debug("closing idle connection", metadata: ["connection": "\(id)"])
+                closeAfterFlush()
+                if state != .closed { closeNow() }
+            }
+        }
+        idleTimer = timer
+        timer.resume()
+    }
+}

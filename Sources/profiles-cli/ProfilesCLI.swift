@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct ProfilesCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profiles-cli",
+        abstract: "A netcat-style client for profiles-server.",
+        discussion: """
+            With no subcommand, each line of standard input is sent as it is and each answer \
+            line is printed in order (pipe mode). Exit status: 0 when every answer was a result, \
+            1 when any was an error, 2 when the server cannot be reached.
+            """,
+        subcommands: [PipeMode.self, CallMode.self],
+        defaultSubcommand: PipeMode.self
+    )
+}
+
+/// Where the server is: flags first, then PROFILES_HOST / PROFILES_PORT.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Server host. [env: PROFILES_HOST] (default: 127.0.0.1)")
+    var host: String?
+    @Option(help: "Server port. [env: PROFILES_PORT] (default: 7411)")
+    var port: Int?
+
+    var resolvedHost: String { host ?? ProcessInfo.processInfo.environment["PROFILES_HOST"] ?? "127.0.0.1" }
+    var resolvedPort: Int { port ?? ProcessInfo.processInfo.environment["PROFILES_PORT"].flatMap(Int.init) ?? 7411 }
+
+    /// Connects or exits with status 2 and a message on stderr.
+    func connectOrExit() -> ClientSocket {
+        do {
+            return try ClientSocket.connect(host: resolvedHost, port: resolvedPort)
+        } catch {
+            FileHandle.standardError.write(Data("profiles-cli: cannot connect to \(resolvedHost):\(resolvedPort): \(error)\n".utf8))
+            Glibc.exit(2)
+        }
+    }
+}
+
+/// Sends stdin line by line, prints every answer in order.
+struct PipeMode: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pipe", abstract: "Send stdin lines, print answer lines (the default).")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let socket = connection.connectOrExit()
+        let sawError = PipeLoop(socket: socket).run()
+        Glibc.exit(sawError ? 1 : 0)
+    }
+}
+
+/// `profiles-cli call METHOD [JSON-PARAMS]`: one request, its result printed.
+struct CallMode: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "call", abstract: "Call one method and print its result.")
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "Method name, e.g. profile.get") var method: String
+    @Argument(help: "Params as a JSON object, e.g. '{\"id\":1}'") var params: String?
+
+    func validate() throws {
+        if let params {
+            let parsed = try? JSONSerialization.jsonObject(with: Data(params.utf8))
+            guard parsed is [String: Any] else { throw ValidationError("params must be a JSON object, e.g. '{\"id\":1}'") }
+        }
+    }
+
+    func run() throws {
+        let socket = connection.connectOrExit()
+        let line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\(jsonString(method)),\"params\":\(params ?? "{}")}\n"
+        guard socket.sendAll(Array(line.utf8)), let answer = socket.readLine() else {
+            FileHandle.standardError.write(Data("profiles-cli: the server closed the connection without answering\n".utf8))
+            Glibc.exit(2)
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(answer))) as? [String: Any] else {
+            FileHandle.standardError.write(Data("profiles-cli: unreadable answer: \(String(decoding: answer, as: UTF8.self))\n".utf8))
+            Glibc.exit(1)
+        }
+        let pretty = isatty(STDOUT_FILENO) == 1
+        if let error = object["error"] {
+            print(render(error, pretty: pretty))
+            Glibc.exit(1)
+        }
+        print(render(object["result"] ?? NSNull(), pretty: pretty))
+        Glibc.exit(0)
+    }
+
+    private func jsonString(_ s: String) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: s, options: .fragmentsAllowed), as: UTF8.self)
+    }
+
+    private func render(_ value: Any, pretty: Bool) -> String {
+        var options: JSONSerialization.WritingOptions = [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]
+        if pretty { options.insert(.prettyPrinted) }
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: options) else { return "\(value)" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

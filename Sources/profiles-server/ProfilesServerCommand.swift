@@ -1,0 +1,114 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import ProfilesServerKit
+import ProfilesStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct ProfilesServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profiles-server",
+        abstract: "Customer profiles over newline-delimited JSON-RPC on TCP.",
+        version: ProfilesServer.version,
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Runs the server until SIGTERM or SIGINT.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the server (the default). Every option can also come from its PROFILES_* variable.")
+
+    @Option(help: "Address to bind. [env: PROFILES_HOST] (default: 127.0.0.1)")
+    var host: String?
+    @Option(help: "TCP port; 0 picks a free one. [env: PROFILES_PORT] (default: 7411)")
+    var port: Int?
+    @Option(help: "SQLite database file. [env: PROFILES_DB] (default: ./data/profiles.sqlite)")
+    var db: String?
+    @Option(help: "Most connections served at once. [env: PROFILES_MAX_CONNECTIONS] (default: 1024)")
+    var maxConnections: Int?
+    @Option(help: "Longest request line in bytes. [env: PROFILES_MAX_LINE_BYTES] (default: 1048576)")
+    var maxLineBytes: Int?
+    @Option(help: "Seconds before an idle connection is closed; 0 = never. [env: PROFILES_IDLE_TIMEOUT] (default: 300)")
+    var idleTimeout: Double?
+    @Option(help: "SQLite synchronous level: full or normal. [env: PROFILES_SYNCHRONOUS] (default: full)")
+    var synchronous: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical. [env: PROFILES_LOG_LEVEL] (default: info)")
+    var logLevel: String?
+
+    /// Flag first, then environment, then the default.
+    private func setting(_ flag: String?, _ env: String) -> String? {
+        flag ?? ProcessInfo.processInfo.environment[env].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private func number<T: LosslessStringConvertible>(_ flag: T?, _ env: String, _ name: String, default value: T) throws -> T {
+        if let flag { return flag }
+        guard let text = setting(nil, env) else { return value }
+        guard let parsed = T(text) else { throw ValidationError("\(env)=\(text) is not a valid value for --\(name)") }
+        return parsed
+    }
+
+    func makeConfiguration() throws -> (ServerConfiguration, Logger.Level) {
+        var config = ServerConfiguration()
+        config.host = setting(host, "PROFILES_HOST") ?? config.host
+        config.port = try number(port, "PROFILES_PORT", "port", default: config.port)
+        config.databasePath = setting(db, "PROFILES_DB") ?? config.databasePath
+        config.maxConnections = try number(maxConnections, "PROFILES_MAX_CONNECTIONS", "max-connections", default: config.maxConnections)
+        config.maxLineBytes = try number(maxLineBytes, "PROFILES_MAX_LINE_BYTES", "max-line-bytes", default: config.maxLineBytes)
+        config.idleTimeout = try number(idleTimeout, "PROFILES_IDLE_TIMEOUT", "idle-timeout", default: config.idleTimeout)
+        guard (0...65535).contains(config.port) else { throw ValidationError("--port must be 0...65535, not \(config.port)") }
+        guard config.maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard config.maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
+        guard config.idleTimeout >= 0 else { throw ValidationError("--idle-timeout must not be negative") }
+        let syncText = setting(synchronous, "PROFILES_SYNCHRONOUS") ?? "full"
+        guard let sync = ProfilesDatabase.Synchronous(rawValue: syncText.lowercased()) else {
+            throw ValidationError("--synchronous must be full or normal, not \(syncText)")
+        }
+        config.synchronous = sync
+        let levelText = setting(logLevel, "PROFILES_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return (config, level)
+    }
+
+    func run() throws {
+        let (config, level) = try makeConfiguration()
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "profiles")
+        signal(SIGPIPE, SIG_IGN)
+        let server: ProfilesServer
+        do {
+            server = try ProfilesServer(configuration: config, logger: logger)
+            try server.start()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            Glibc.exit(1)
+        }
+        // Signals are handled on a queue of their own, never inside a
+        // signal handler, so shutdown may take locks and do I/O.
+        let signalQueue = DispatchQueue(label: "profiles.signals")
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: signalQueue)
+            source.setEventHandler {
+                logger.info("received signal \(sig)")
+                server.shutdown()
+                Glibc.exit(0)
+            }
+            source.resume()
+            sources.append(source)
+        }
+        withExtendedLifetime(sources) { dispatchMain() }
+    }
+}
