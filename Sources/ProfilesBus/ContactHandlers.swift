@@ -1,0 +1,39 @@
+import ProfilesDomain
+import ProfilesStore
+
+/// contact.upsert / get / update / delete / list
+extension CommandBus.Registry {
+    mutating func registerContactMethods(database: ProfilesDatabase) {
+        register("contact.upsert", params: ["channel", "identifier", "name"]) { p, ctx in
+            let channel = try p.requiredEnum("channel", Channel.self)
+            let identifier = try ContactIdentifier.normalize(p.string("identifier"), channel: channel)
+            let name = try p.optionalString("name").map { n throws(DomainError) in try Validation.name(n) }
+            return try database.upsertContact(workspace: ctx.workspace, channel: channel, identifier: identifier, name: name)
+        }
+
+        register("contact.get", params: ["id"]) { p, ctx in
+            try database.contact(workspace: ctx.workspace, id: p.id("id"))
+        }
+
+        register("contact.update", params: ["id", "name"]) { p, ctx in
+            // `name: null` clears the name; a string sets it.
+            guard p.has("name") else { throw DomainError.invalid("name", "is required (null clears it)") }
+            let name = try p.optionalString("name").map { n throws(DomainError) in try Validation.name(n) }
+            return try database.updateContact(workspace: ctx.workspace, id: p.id("id"), name: name)
+        }
+
+        register("contact.delete", params: ["id"]) { p, ctx in
+            try database.deleteContact(workspace: ctx.workspace, id: p.id("id"))
+        }
+
+        register("contact.list", params: ["channel", "profile_id", "unassigned", "query", "limit", "cursor"]) { p, ctx in
+            let filter = ContactFilter(channel: try p.optionalEnum("channel", Channel.self), profileID: try p.optionalID("profile_id"),
+                                       unassigned: try p.bool("unassigned", default: false), query: try p.optionalString("query"))
+            if filter.unassigned && filter.profileID != nil {
+                throw DomainError.invalid("unassigned", "cannot be combined with profile_id")
+            }
+            if let query = filter.query, query.count > 200 { throw DomainError.invalid("query", "must be at most 200 characters") }
+            return try database.listContacts(workspace: ctx.workspace, filter: filter, limit: p.limit(), cursor: p.optionalString("cursor"))
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ProfilesDomain
+import ProfilesStore
+
+/// moment.create / get / update / list
+extension CommandBus.Registry {
+    mutating func registerMomentMethods(database: ProfilesDatabase) {
+        register("moment.create", params: ["contact_id", "ticket_id", "subject", "status", "started_at"]) { p, ctx in
+            try database.createMoment(
+                workspace: ctx.workspace, contactID: p.id("contact_id"), ticketID: p.ticketID(), subject: p.subject(),
+                status: p.optionalEnum("status", MomentStatus.self) ?? .open, startedAt: p.timestamp("started_at"))
+        }
+
+        register("moment.get", params: ["id"]) { p, ctx in
+            try database.moment(workspace: ctx.workspace, id: p.id("id"))
+        }
+
+        register("moment.update", params: ["id", "status", "subject", "last_activity_at"]) { p, ctx in
+            // `subject: null` clears it; absent leaves it.
+            let subject: String?? = p.has("subject") ? .some(try p.subject()) : nil
+            let change = MomentChange(status: try p.optionalEnum("status", MomentStatus.self), subject: subject,
+                                      lastActivityAt: try p.timestamp("last_activity_at"))
+            return try database.updateMoment(workspace: ctx.workspace, id: p.id("id"), change: change)
+        }
+
+        register("moment.list", params: ["profile_id", "contact_id", "status", "limit", "cursor"]) { p, ctx in
+            let owner: MomentOwner
+            switch (try p.optionalID("profile_id"), try p.optionalID("contact_id")) {
+            case (let profile?, nil): owner = .profile(profile)
+            case (nil, let contact?): owner = .contact(contact)
+            case (nil, nil): throw DomainError.invalid("profile_id", "give exactly one of profile_id and contact_id")
+            case (_?, _?): throw DomainError.invalid("contact_id", "give exactly one of profile_id and contact_id, not both")
+            }
+            return try database.listMoments(workspace: ctx.workspace, owner: owner, status: p.optionalEnum("status", MomentStatus.self),
+                                            limit: p.limit(), cursor: p.optionalString("cursor"))
+        }
+    }
+}
+
+extension Params {
+    func ticketID() throws(DomainError) -> String? {
+        try optionalString("ticket_id").map { t throws(DomainError) in try Validation.text(t, field: "ticket_id", max: 255) }
+    }
+
+    func subject() throws(DomainError) -> String? {
+        try optionalString("subject").map { s throws(DomainError) in try Validation.text(s, field: "subject", max: 500) }
+    }
+
+    /// An RFC 3339 timestamp param.
+    func timestamp(_ key: String) throws(DomainError) -> Timestamp? {
+        guard let text = try optionalString(key) else { return nil }
+        guard let value = Timestamp(rfc3339: text) else {
+            throw .invalid(key, "must be an RFC 3339 timestamp like 2026-11-29T10:47:35.123Z")
+        }
+        return value
+    }
+}

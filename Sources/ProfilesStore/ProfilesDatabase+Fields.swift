@@ -1,0 +1,60 @@
+import GRDB
+import ProfilesDomain
+
+extension ProfilesDatabase {
+    public func defineField(workspace: String, definition: FieldDefinition) throws -> FieldDefinition {
+        try write { db in
+            if try FieldDefinitions.find(db, workspace: workspace, key: definition.key) != nil {
+                throw DomainError.conflict("field '\(definition.key)' is already defined", reason: "duplicate_key")
+            }
+            try db.run("""
+                INSERT INTO field_definitions(workspace, key, label, type, options, required, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [workspace, definition.key, definition.label, definition.type.rawValue,
+                      FieldDefinitions.encodeOptions(definition.options), definition.required, Timestamp.now().milliseconds])
+            return definition
+        }
+    }
+
+    /// Changes label, options or required; the type never changes.
+    public func updateField(workspace: String, key: String, label: String?, options: [String]?, required: Bool?) throws -> FieldDefinition {
+        try write { db in
+            guard var definition = try FieldDefinitions.find(db, workspace: workspace, key: key) else {
+                throw DomainError.notFound("field", "'\(key)'")
+            }
+            if let label { definition.label = label }
+            if let options { definition.options = try FieldDefinition.validateOptions(options, type: definition.type) }
+            if let required { definition.required = required }
+            try db.run("UPDATE field_definitions SET label = ?, options = ?, required = ? WHERE workspace = ? AND key = ?",
+                       [definition.label, FieldDefinitions.encodeOptions(definition.options), definition.required, workspace, key])
+            return definition
+        }
+    }
+
+    /// Deletes the definition and every profile's value for it.
+    public func deleteField(workspace: String, key: String) throws -> FieldDeletion {
+        try write { db in
+            guard try FieldDefinitions.find(db, workspace: workspace, key: key) != nil else {
+                throw DomainError.notFound("field", "'\(key)'")
+            }
+            // Losing a value is a change to each profile that had one.
+            try db.run("""
+                UPDATE profiles SET version = version + 1, updated_at = ?
+                WHERE id IN (SELECT profile_id FROM field_values WHERE workspace = ? AND key = ?)
+                """, [Timestamp.now().milliseconds, workspace, key])
+            try db.run("DELETE FROM field_values WHERE workspace = ? AND key = ?", [workspace, key])
+            let cleared = db.changesCount
+            try db.run("DELETE FROM field_definitions WHERE workspace = ? AND key = ?", [workspace, key])
+            return FieldDeletion(key: key, clearedValues: cleared)
+        }
+    }
+
+    public func listFields(workspace: String) throws -> FieldList {
+        try read { db in FieldList(items: try FieldDefinitions.all(db, workspace: workspace)) }
+    }
+
+    /// The type of a defined field, or nil.
+    public func fieldType(workspace: String, key: String) throws -> FieldDefinition.FieldType? {
+        try read { db in try FieldDefinitions.find(db, workspace: workspace, key: key)?.type }
+    }
+}

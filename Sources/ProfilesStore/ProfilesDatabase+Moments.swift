@@ -1,0 +1,115 @@
+import GRDB
+import ProfilesDomain
+
+/// Whose moments `moment.list` returns.
+public enum MomentOwner: Sendable {
+    case profile(Int64)
+    case contact(Int64)
+}
+
+/// A change to a moment; nil leaves a value as it is.
+public struct MomentChange: Sendable {
+    public var status: MomentStatus?
+    /// `.some(nil)` clears the subject.
+    public var subject: String??
+    public var lastActivityAt: Timestamp?
+    public init(status: MomentStatus? = nil, subject: String?? = nil, lastActivityAt: Timestamp? = nil) {
+        self.status = status
+        self.subject = subject
+        self.lastActivityAt = lastActivityAt
+    }
+}
+
+extension ProfilesDatabase {
+    public func createMoment(workspace: String, contactID: Int64, ticketID: String?, subject: String?, status: MomentStatus,
+                             startedAt: Timestamp?) throws -> Moment {
+        try write { db in
+            _ = try Contacts.fetch(db, workspace: workspace, id: contactID)
+            if let ticketID { try Moments.checkTicketFree(db, workspace: workspace, ticketID: ticketID) }
+            let started = (startedAt ?? .now()).milliseconds
+            try db.run("""
+                INSERT INTO moments(workspace, contact_id, ticket_id, subject, status, started_at, last_activity_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [workspace, contactID, ticketID, subject, status.rawValue, started, started])
+            return try Moments.fetch(db, workspace: workspace, id: db.lastInsertedRowID)
+        }
+    }
+
+    public func moment(workspace: String, id: Int64) throws -> Moment {
+        try read { db in try Moments.fetch(db, workspace: workspace, id: id) }
+    }
+
+    public func updateMoment(workspace: String, id: Int64, change: MomentChange) throws -> Moment {
+        try write { db in
+            var moment = try Moments.fetch(db, workspace: workspace, id: id)
+            if let status = change.status { moment.status = status }
+            if let subject = change.subject { moment.subject = subject }
+            if let last = change.lastActivityAt {
+                guard last >= moment.startedAt else {
+                    throw DomainError.invalid("last_activity_at", "must not be before started_at (\(moment.startedAt))")
+                }
+                moment.lastActivityAt = last
+            }
+            try db.run("UPDATE moments SET status = ?, subject = ?, last_activity_at = ? WHERE id = ?",
+                       [moment.status.rawValue, moment.subject, moment.lastActivityAt.milliseconds, id])
+            return moment
+        }
+    }
+
+    /// Newest `started_at` first.
+    public func listMoments(workspace: String, owner: MomentOwner, status: MomentStatus?, limit: Int,
+                            cursor: String?) throws -> Page<Moment> {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        switch owner {
+        case .profile(let id):
+            conditions.append("c.profile_id = ?")
+            arguments += [id]
+        case .contact(let id):
+            conditions.append("m.contact_id = ?")
+            arguments += [id]
+        }
+        if let status {
+            conditions.append("m.status = ?")
+            arguments += [status.rawValue]
+        }
+        if let (started, id) = try Cursor.pair(cursor, kind: "m") {
+            conditions.append("(m.started_at, m.id) < (?, ?)")
+            arguments += [started, id]
+        }
+        arguments += [limit + 1]
+        let sql = """
+            SELECT \(Columns.moment) FROM moments m JOIN contacts c ON c.id = m.contact_id
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY m.started_at DESC, m.id DESC LIMIT ?
+            """
+        return try read { db in
+            switch owner {
+            case .profile(let id): _ = try Profiles.fetch(db, workspace: workspace, id: id)
+            case .contact(let id): _ = try Contacts.fetch(db, workspace: workspace, id: id)
+            }
+            var items = try db.rows(sql, arguments).map(Moment.init(row:))
+            let more = items.count > limit
+            if more { items.removeLast() }
+            let next = more ? items.last.map { Cursor.encode(["m", String($0.startedAt.milliseconds), String($0.id)]) } : nil
+            return Page(items: items, nextCursor: next)
+        }
+    }
+}
+
+enum Moments {
+    static func fetch(_ db: Database, workspace: String, id: Int64) throws -> Moment {
+        guard let row = try db.row("""
+            SELECT \(Columns.moment) FROM moments m JOIN contacts c ON c.id = m.contact_id WHERE m.id = ? AND m.workspace = ?
+            """, [id, workspace])
+        else { throw DomainError.notFound("moment", id) }
+        return Moment(row: row)
+    }
+
+    static func checkTicketFree(_ db: Database, workspace: String, ticketID: String) throws {
+        if let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM moments WHERE workspace = ? AND ticket_id = ?"),
+                                             arguments: [workspace, ticketID]) {
+            throw DomainError.conflict("ticket_id '\(ticketID)' is already used by moment \(existing)", reason: "duplicate_ticket_id",
+                                       details: ["moment_id": .int(existing)])
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import GRDB
+import ProfilesDomain
+
+/// How `profile.list` orders its items.
+public enum ProfileSort: String, Sendable, CaseIterable {
+    /// By name, case-insensitively, then id.
+    case name
+    /// Most recently changed first (`updated_at`, then id, descending).
+    case recent
+}
+
+extension ProfilesDatabase {
+    public func createProfile(workspace: String, name: String, fields: [String: FieldValue?], contactIDs: [Int64],
+                              move: Bool) throws -> Profile {
+        try write { db in
+            let now = Timestamp.now().milliseconds
+            try db.run("""
+                INSERT INTO profiles(workspace, name, name_key, version, contact_count, created_at, updated_at)
+                VALUES (?, ?, ?, 1, 0, ?, ?)
+                """, [workspace, name, name.lowercased(), now, now])
+            let id = db.lastInsertedRowID
+            try FieldValues.apply(db, workspace: workspace, profileID: id, patch: fields, checkRequired: true)
+            for contactID in contactIDs {
+                try Profiles.attach(db, workspace: workspace, profileID: id, contactID: contactID, move: move, bump: false)
+            }
+            try SearchIndex.refresh(db, profileID: id)
+            return try Profiles.fetch(db, workspace: workspace, id: id)
+        }
+    }
+
+    public func profile(workspace: String, id: Int64, include: Set<ProfileInclude>) throws -> ProfileDetail {
+        try read { db in
+            var detail = ProfileDetail(profile: try Profiles.fetch(db, workspace: workspace, id: id))
+            if include.contains(.contacts) {
+                detail.contacts = try db.rows("SELECT \(Columns.contact) FROM contacts c WHERE c.profile_id = ? ORDER BY c.channel, c.id",
+                                              [id]).map(Contact.init(row:))
+            }
+            if include.contains(.notes) {
+                detail.notes = try db.rows("""
+                    SELECT \(Columns.note) FROM notes n WHERE n.profile_id = ?
+                    ORDER BY n.created_at DESC, n.id DESC LIMIT 50
+                    """, [id]).map(Note.init(row:))
+            }
+            if include.contains(.moments) {
+                detail.moments = try db.rows("""
+                    SELECT \(Columns.moment) FROM moments m JOIN contacts c ON c.id = m.contact_id
+                    WHERE c.profile_id = ? ORDER BY m.started_at DESC, m.id DESC LIMIT 50
+                    """, [id]).map(Moment.init(row:))
+            }
+            return detail
+        }
+    }
+
+    public func updateProfile(workspace: String, id: Int64, name: String?, fields: [String: FieldValue?]?,
+                              expectedVersion: Int64?) throws -> Profile {
+        try write { db in
+            let current = try Profiles.fetch(db, workspace: workspace, id: id)
+            try Profiles.check(current, expectedVersion: expectedVersion)
+            var changed = false
+            if let name, name != current.name {
+                try db.run("UPDATE profiles SET name = ?, name_key = ? WHERE id = ?", [name, name.lowercased(), id])
+                try SearchIndex.refresh(db, profileID: id)
+                changed = true
+            }
+            if let fields {
+                if try FieldValues.apply(db, workspace: workspace, profileID: id, patch: fields, checkRequired: true) {
+                    changed = true
+                }
+            }
+            if changed { try Profiles.bump(db, id: id) }
+            return try Profiles.fetch(db, workspace: workspace, id: id)
+        }
+    }
+
+    /// Permanent. Contacts are detached (their moments stay with them);
+    /// notes and field values go with the profile.
+    public func deleteProfile(workspace: String, id: Int64, expectedVersion: Int64?) throws -> ProfileDeletion {
+        try write { db in
+            let current = try Profiles.fetch(db, workspace: workspace, id: id)
+            try Profiles.check(current, expectedVersion: expectedVersion)
+            try db.run("UPDATE contacts SET profile_id = NULL WHERE profile_id = ?", [id])
+            let detached = db.changesCount
+            try db.run("DELETE FROM notes WHERE profile_id = ?", [id])
+            let notes = db.changesCount
+            try db.run("DELETE FROM field_values WHERE profile_id = ?", [id])
+            try db.run("DELETE FROM profiles WHERE id = ?", [id])
+            try SearchIndex.remove(db, profileID: id)
+            return ProfileDeletion(id: id, detachedContacts: detached, deletedNotes: notes)
+        }
+    }
+
+    public func attachContact(workspace: String, profileID: Int64, contactID: Int64, move: Bool) throws -> Profile {
+        try write { db in
+            _ = try Profiles.fetch(db, workspace: workspace, id: profileID)
+            if try Profiles.attach(db, workspace: workspace, profileID: profileID, contactID: contactID, move: move, bump: true) {
+                try SearchIndex.refresh(db, profileID: profileID)
+            }
+            return try Profiles.fetch(db, workspace: workspace, id: profileID)
+        }
+    }
+
+    public func detachContact(workspace: String, profileID: Int64, contactID: Int64) throws -> ContactDetachment {
+        try write { db in
+            _ = try Profiles.fetch(db, workspace: workspace, id: profileID)
+            let contact = try Contacts.fetch(db, workspace: workspace, id: contactID)
+            guard contact.profileID == profileID else {
+                throw DomainError(kind: .notFound, message: "contact \(contactID) is not in profile \(profileID)")
+            }
+            try Profiles.detach(db, contactID: contactID, from: profileID)
+            return ContactDetachment(profileID: profileID, contactID: contactID)
+        }
+    }
+
+    /// A page of profiles, optionally filtered by a substring of the name
+    /// or of any contact's identifier or name.
+    public func listProfiles(workspace: String, query rawQuery: String?, sort: ProfileSort, limit: Int,
+                             cursor: String?) throws -> Page<Profile> {
+        let query = rawQuery.map(SearchIndex.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
+        var conditions = ["p.workspace = ?"]
+        var arguments: StatementArguments = [workspace]
+        switch sort {
+        case .name:
+            if let cursor {
+                let parts = try Cursor.decode(cursor, kind: "pn", count: 2)
+                guard let id = Int64(parts[1]) else { throw DomainError.invalid("cursor", "is not a cursor returned by this list") }
+                conditions.append("(p.name_key, p.id) > (?, ?)")
+                arguments += [parts[0], id]
+            }
+        case .recent:
+            if let (updated, id) = try Cursor.pair(cursor, kind: "pr") {
+                conditions.append("(p.updated_at, p.id) < (?, ?)")
+                arguments += [updated, id]
+            }
+        }
+        if let query {
+            if query.count >= 3 {
+                // Trigram index: the candidate set comes from FTS5.
+                conditions.append("p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ?)")
+                arguments += [SearchIndex.phrase(query)]
+            } else {
+                // Too short for trigrams: walk profiles in page order and test
+                // each document, stopping once the page is full.
+                conditions.append("EXISTS (SELECT 1 FROM profile_search s WHERE s.rowid = p.id AND instr(s.doc, ?) > 0)")
+                arguments += [query]
+            }
+        }
+        let order = sort == .name ? "p.name_key, p.id" : "p.updated_at DESC, p.id DESC"
+        let sql = "SELECT \(Columns.profile), p.name_key FROM profiles p WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?"
+        arguments += [limit + 1]
+        return try read { db in
+            var rows = try db.rows(sql, arguments)
+            let more = rows.count > limit
+            if more { rows.removeLast() }
+            var items = rows.map(Profile.init(row:))
+            let fields = try FieldValues.load(db, profileIDs: items.map(\.id))
+            for index in items.indices { items[index].fields = fields[items[index].id] ?? [:] }
+            var next: String?
+            if more, let last = rows.last {
+                next = sort == .name
+                    ? Cursor.encode(["pn", last[6], String(last[0] as Int64)])
+                    : Cursor.encode(["pr", String(last[5] as Int64), String(last[0] as Int64)])
+            }
+            return Page(items: items, nextCursor: next)
+        }
+    }
+}
+
+/// Shared steps of profile writes, inside a transaction.
+enum Profiles {
+    static func fetch(_ db: Database, workspace: String, id: Int64) throws -> Profile {
+        guard let row = try db.row("SELECT \(Columns.profile) FROM profiles p WHERE p.id = ? AND p.workspace = ?", [id, workspace])
+        else { throw DomainError.notFound("profile", id) }
+        var profile = Profile(row: row)
+        profile.fields = try FieldValues.load(db, profileID: id)
+        return profile
+    }
+
+    static func check(_ profile: Profile, expectedVersion: Int64?) throws {
+        if let expectedVersion, expectedVersion != profile.version {
+            throw DomainError.versionMismatch(entity: "profile", id: profile.id, expected: expectedVersion, current: profile.version)
+        }
+    }
+
+    /// One more version, and a new `updated_at`.
+    static func bump(_ db: Database, id: Int64, contactDelta: Int = 0) throws {
+        try db.run("UPDATE profiles SET version = version + 1, updated_at = ?, contact_count = contact_count + ? WHERE id = ?",
+                   [Timestamp.now().milliseconds, contactDelta, id])
+    }
+
+    /// Attaches a contact; returns false when it already was attached here.
+    /// A contact of another profile is a conflict unless `move`.
+    @discardableResult
+    static func attach(_ db: Database, workspace: String, profileID: Int64, contactID: Int64, move: Bool, bump: Bool) throws -> Bool {
+        let contact = try Contacts.fetch(db, workspace: workspace, id: contactID)
+        if contact.profileID == profileID { return false }
+        if let other = contact.profileID {
+            guard move else {
+                throw DomainError.conflict("contact \(contactID) belongs to profile \(other); pass move: true to move it",
+                                           reason: "contact_in_other_profile", details: ["profile_id": .int(other)])
+            }
+            try detach(db, contactID: contactID, from: other)
+        }
+        try db.run("UPDATE contacts SET profile_id = ? WHERE id = ?", [profileID, contactID])
+        if bump {
+            try self.bump(db, id: profileID, contactDelta: 1)
+        } else {
+            try db.run("UPDATE profiles SET contact_count = contact_count + 1 WHERE id = ?", [profileID])
+        }
+        return true
+    }
+
+    static func detach(_ db: Database, contactID: Int64, from profileID: Int64) throws {
+        try db.run("UPDATE contacts SET profile_id = NULL WHERE id = ?", [contactID])
+        try bump(db, id: profileID, contactDelta: -1)
+        try SearchIndex.refresh(db, profileID: profileID)
+    }
+}
