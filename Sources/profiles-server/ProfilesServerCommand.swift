@@ -86,6 +86,18 @@ struct Serve: ParsableCommand {
         }
         let logger = Logger(label: "profiles")
         signal(SIGPIPE, SIG_IGN)
+        // SIGTERM/SIGINT are blocked before any thread exists (threads
+        // inherit the mask) and taken with `sigwait` on this thread, never in
+        // a signal handler, so shutdown may take locks and do I/O. A signal
+        // sent at any point after this, even right after `listening on`, is
+        // kept pending until it is waited for. (Dispatch signal sources
+        // register asynchronously after `resume()`, and a signal arriving
+        // before that either killed the process or was dropped by SIG_IGN.)
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         let server: ProfilesServer
         do {
             server = try ProfilesServer(configuration: config, logger: logger)
@@ -94,21 +106,10 @@ struct Serve: ParsableCommand {
             logger.critical("cannot start: \(error)")
             Glibc.exit(1)
         }
-        // Signals are handled on a queue of their own, never inside a
-        // signal handler, so shutdown may take locks and do I/O.
-        let signalQueue = DispatchQueue(label: "profiles.signals")
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: signalQueue)
-            source.setEventHandler {
-                logger.info("received signal \(sig)")
-                server.shutdown()
-                Glibc.exit(0)
-            }
-            source.resume()
-            sources.append(source)
-        }
-        withExtendedLifetime(sources) { dispatchMain() }
+        var sig: Int32 = 0
+        while sigwait(&stopSignals, &sig) != 0 {}
+        logger.info("received signal \(sig)")
+        server.shutdown()
+        Glibc.exit(0)
     }
 }

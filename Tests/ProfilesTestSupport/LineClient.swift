@@ -119,9 +119,17 @@ public struct JSONObject: @unchecked Sendable, CustomStringConvertible {
     public var object: [String: Any]? { raw as? [String: Any] }
     public var array: [JSONObject] { (raw as? [Any])?.map(JSONObject.init) ?? [] }
     public var string: String? { raw as? String }
-    public var int: Int? { raw is Bool ? nil : (raw as? Int) ?? (raw as? NSNumber)?.intValue }
-    public var double: Double? { (raw as? NSNumber)?.doubleValue }
-    public var bool: Bool? { raw as? Bool }
+    public var int: Int? { isBoolean ? nil : (raw as? Int) ?? (raw as? NSNumber)?.intValue }
+    public var double: Double? { isBoolean ? nil : (raw as? NSNumber)?.doubleValue }
+    public var bool: Bool? { isBoolean ? raw as? Bool : nil }
+    /// A JSON `true`/`false`. Not `raw is Bool`: on Linux a decoded number
+    /// 0 or 1 (an `NSNumber`) also passes that cast, so the class is checked.
+    private var isBoolean: Bool {
+        guard let raw else { return false }
+        if type(of: raw) == Bool.self { return true }
+        guard let number = raw as? NSNumber else { return false }
+        return type(of: number) == type(of: NSNumber(value: true))
+    }
     public var isNull: Bool { raw is NSNull }
     public var exists: Bool { raw != nil }
     public var description: String { raw.map { "\($0)" } ?? "nil" }
