@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "profiles-server", targets: ["profiles-server"]),
         .executable(name: "profiles-cli", targets: ["profiles-cli"]),
+        .executable(name: "profiles-bench", targets: ["profiles-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -41,6 +42,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "profiles-cli", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "profiles-bench", dependencies: [
+            "ProfilesStore",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "ProfilesTestSupport", dependencies: [

@@ -62,9 +62,12 @@ enum FieldValues {
                 throw DomainError.invalid(key, "is not a defined field; define it with field.define")
             }
             if let value = patch[key]! {
-                let clean = try definition.validate(value)
+                let stored = databaseValue(try definition.validate(value))
+                let current = try DatabaseValue.fetchOne(
+                    db.cachedStatement(sql: "SELECT value FROM field_values WHERE profile_id = ? AND key = ?"), arguments: [profileID, key])
+                guard current != stored else { continue }
                 try db.run("INSERT OR REPLACE INTO field_values(profile_id, workspace, key, value) VALUES (?, ?, ?, ?)",
-                           [profileID, workspace, key, databaseValue(clean)])
+                           [profileID, workspace, key, stored])
                 changed = true
             } else {
                 try db.run("DELETE FROM field_values WHERE profile_id = ? AND key = ?", [profileID, key])

@@ -17,10 +17,16 @@ enum Migrations {
                     version INTEGER NOT NULL DEFAULT 1,
                     contact_count INTEGER NOT NULL DEFAULT 0,
                     created_at INTEGER NOT NULL,     -- epoch milliseconds
-                    updated_at INTEGER NOT NULL
+                    updated_at INTEGER NOT NULL,
+                    -- Lower-cased name and contacts' identifiers and names:
+                    -- what profile.list's query matches (see SearchIndex).
+                    search_doc TEXT NOT NULL DEFAULT ''
                 );
-                CREATE INDEX profiles_by_name ON profiles(workspace, name_key, id);
-                CREATE INDEX profiles_by_recent ON profiles(workspace, updated_at, id);
+                -- The sort orders of profile.list. They also carry search_doc,
+                -- so a search can walk them in page order without a table
+                -- lookup per row (see listProfiles).
+                CREATE INDEX profiles_by_name ON profiles(workspace, name_key, id, search_doc);
+                CREATE INDEX profiles_by_recent ON profiles(workspace, updated_at, id, search_doc);
 
                 CREATE TABLE contacts (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -80,9 +86,21 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 CREATE INDEX field_values_by_key ON field_values(workspace, key, value);
 
-                -- Substring search over a profile's name and its contacts'
-                -- identifiers and names, lower-cased; rowid = profile id.
-                CREATE VIRTUAL TABLE profile_search USING fts5(doc, tokenize = 'trigram');
+                -- Trigram index over profiles.search_doc (external content:
+                -- the text is stored once, in profiles). Triggers keep it in
+                -- step with every insert, update and delete of a profile.
+                CREATE VIRTUAL TABLE profile_search USING fts5(
+                    search_doc, content = 'profiles', content_rowid = 'id', tokenize = 'trigram');
+                CREATE TRIGGER profiles_search_insert AFTER INSERT ON profiles BEGIN
+                    INSERT INTO profile_search(rowid, search_doc) VALUES (new.id, new.search_doc);
+                END;
+                CREATE TRIGGER profiles_search_delete AFTER DELETE ON profiles BEGIN
+                    INSERT INTO profile_search(profile_search, rowid, search_doc) VALUES ('delete', old.id, old.search_doc);
+                END;
+                CREATE TRIGGER profiles_search_update AFTER UPDATE OF search_doc ON profiles BEGIN
+                    INSERT INTO profile_search(profile_search, rowid, search_doc) VALUES ('delete', old.id, old.search_doc);
+                    INSERT INTO profile_search(rowid, search_doc) VALUES (new.id, new.search_doc);
+                END;
                 """)
         }
         return migrator

@@ -73,7 +73,9 @@ extension ProfilesDatabase {
         }
         if filter.unassigned { conditions.append("c.profile_id IS NULL") }
         if let query = filter.query.map(SearchIndex.normalizedQuery), !query.isEmpty {
-            conditions.append("(instr(lower(c.identifier), ?) > 0 OR instr(lower(coalesce(c.name, '')), ?) > 0)")
+            // GRDB's swiftLowercaseString folds case beyond ASCII, as the
+            // query itself was folded in Swift.
+            conditions.append("(instr(swiftLowercaseString(c.identifier), ?) > 0 OR instr(swiftLowercaseString(coalesce(c.name, '')), ?) > 0)")
             arguments += [query, query]
         }
         if let after = try Cursor.id(cursor, kind: "c") {
@@ -83,6 +85,7 @@ extension ProfilesDatabase {
         arguments += [limit + 1]
         let sql = "SELECT \(Columns.contact) FROM contacts c WHERE \(conditions.joined(separator: " AND ")) ORDER BY c.id LIMIT ?"
         return try read { db in
+            if let profileID = filter.profileID { _ = try Profiles.fetch(db, workspace: workspace, id: profileID) }
             var items = try db.rows(sql, arguments).map(Contact.init(row:))
             let more = items.count > limit
             if more { items.removeLast() }

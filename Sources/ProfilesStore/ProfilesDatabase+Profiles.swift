@@ -84,7 +84,6 @@ extension ProfilesDatabase {
             let notes = db.changesCount
             try db.run("DELETE FROM field_values WHERE profile_id = ?", [id])
             try db.run("DELETE FROM profiles WHERE id = ?", [id])
-            try SearchIndex.remove(db, profileID: id)
             return ProfileDeletion(id: id, detachedContacts: detached, deletedNotes: notes)
         }
     }
@@ -132,23 +131,25 @@ extension ProfilesDatabase {
                 arguments += [updated, id]
             }
         }
-        if let query {
-            if query.count >= 3 {
-                // Trigram index: the candidate set comes from FTS5.
-                conditions.append("p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ?)")
-                arguments += [SearchIndex.phrase(query)]
-            } else {
-                // Too short for trigrams: walk profiles in page order and test
-                // each document, stopping once the page is full.
-                conditions.append("EXISTS (SELECT 1 FROM profile_search s WHERE s.rowid = p.id AND instr(s.doc, ?) > 0)")
-                arguments += [query]
-            }
-        }
+        let select = "SELECT \(Columns.profile), p.name_key"
+        let filter = conditions.joined(separator: " AND ")
         let order = sort == .name ? "p.name_key, p.id" : "p.updated_at DESC, p.id DESC"
-        let sql = "SELECT \(Columns.profile), p.name_key FROM profiles p WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?"
-        arguments += [limit + 1]
         return try read { db in
-            var rows = try db.rows(sql, arguments)
+            var rows: [Row]
+            if let query {
+                let walk = "instr(p.search_doc, ?) > 0"
+                if query.count < 3 {
+                    // No trigrams to look up: walk the sort index, testing
+                    // each document, until the page is full.
+                    rows = try db.rows("\(select) FROM profiles p WHERE \(filter) AND \(walk) ORDER BY \(order) LIMIT ?",
+                                       arguments + [query, limit + 1])
+                } else {
+                    rows = try Self.search(db, query: query, select: select, filter: filter, order: order, arguments: arguments,
+                                           limit: limit)
+                }
+            } else {
+                rows = try db.rows("\(select) FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT ?", arguments + [limit + 1])
+            }
             let more = rows.count > limit
             if more { rows.removeLast() }
             var items = rows.map(Profile.init(row:))
@@ -163,6 +164,53 @@ extension ProfilesDatabase {
             return Page(items: items, nextCursor: next)
         }
     }
+
+    /// A page of a search of three or more characters. The trigram index
+    /// finds a rare term's matches at once, but a frequent term has
+    /// thousands, and sorting them all for one page is slow. So: ask the
+    /// index for a few candidates first; if there are only a few, sort
+    /// those. Otherwise the term is frequent, and walking the sort index
+    /// (which carries each document) fills a page within few rows.
+    static func search(_ db: Database, query: String, select: String, filter: String, order: String,
+                       arguments: StatementArguments, limit: Int) throws -> [Row] {
+        let walk = "instr(p.search_doc, ?) > 0"
+        let term = SearchIndex.indexTerm(query)
+        let phrase = SearchIndex.phrase(term)
+        let candidates = try Int.fetchOne(db.cachedStatement(sql: """
+            SELECT count(*) FROM (SELECT rowid FROM profile_search WHERE profile_search MATCH ? LIMIT \(fewCandidates))
+            """), arguments: [phrase]) ?? 0
+        if candidates >= fewCandidates {
+            // Only index columns here (id, sort key, search_doc), so the walk
+            // never leaves the index; whole rows are read for the page only.
+            var ids: [Int64] = []
+            let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT p.id, \(walk) FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT \(walkWindow)
+                """), arguments: [query] + arguments)
+            var walked = 0
+            while ids.count <= limit, let row = try cursor.next() {
+                walked += 1
+                if row[1] as Bool { ids.append(row[0]) }
+            }
+            // A full page, or the end of the list: the answer is complete.
+            if ids.count > limit || walked < walkWindow {
+                let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+                return try Row.fetchAll(db, sql: "\(select) FROM profiles p WHERE p.id IN (\(marks)) ORDER BY \(order)",
+                                        arguments: StatementArguments(ids))
+            }
+        }
+        let recheck = term == query ? "" : "AND \(walk)"
+        return try db.rows("""
+            \(select) FROM profiles p WHERE \(filter) \(recheck)
+            AND p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ?)
+            ORDER BY \(order) LIMIT ?
+            """, arguments + (term == query ? [] : [query]) + [phrase, limit + 1])
+    }
+
+    /// Fewer index matches than this are sorted directly.
+    static let fewCandidates = 2_000
+    /// How far a frequent term's search walks the sort index before it
+    /// falls back to sorting every match.
+    static let walkWindow = 100_000
 }
 
 /// Shared steps of profile writes, inside a transaction.

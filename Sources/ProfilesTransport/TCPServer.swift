@@ -104,8 +104,8 @@ public final class TCPServer: @unchecked Sendable {
             Socket.setNoDelay(fd)
             let peer = SocketAddress(storage: storage, length: length).description
             let admitted: UInt64? = lock.withLock {
-                acceptedTotal += 1
                 guard connections.count < configuration.maxConnections else { return nil }
+                acceptedTotal += 1
                 nextID += 1
                 return nextID
             }
