@@ -136,13 +136,17 @@ extension ProfilesDatabase {
         let order = sort == .name ? "p.name_key, p.id" : "p.updated_at DESC, p.id DESC"
         return try read { db in
             var rows: [Row]
+            /// Where a bounded walk stopped without filling the page.
+            var stoppedAt: (key: DatabaseValue, id: Int64)?
             if let query {
-                let walk = "instr(p.search_doc, ?) > 0"
                 if query.count < 3 {
                     // No trigrams to look up: walk the sort index, testing
-                    // each document, until the page is full.
-                    rows = try db.rows("\(select) FROM profiles p WHERE \(filter) AND \(walk) ORDER BY \(order) LIMIT ?",
-                                       arguments + [query, limit + 1])
+                    // each document. The walk is bounded; when it ends first,
+                    // the page is short and its cursor resumes the walk.
+                    let walk = try Self.walk(db, query: query, filter: filter, order: order, arguments: arguments,
+                                             limit: limit, window: Self.shortWalkWindow, sortKey: sort == .name ? "p.name_key" : "p.updated_at")
+                    rows = try Self.rows(db, ids: walk.ids, select: select, order: order)
+                    if walk.ids.count <= limit, let last = walk.last, walk.walked == Self.shortWalkWindow { stoppedAt = last }
                 } else {
                     rows = try Self.search(db, query: query, select: select, filter: filter, order: order, arguments: arguments,
                                            limit: limit)
@@ -160,6 +164,10 @@ extension ProfilesDatabase {
                 next = sort == .name
                     ? Cursor.encode(["pn", last[6], String(last[0] as Int64)])
                     : Cursor.encode(["pr", String(last[5] as Int64), String(last[0] as Int64)])
+            } else if let (key, id) = stoppedAt {
+                next = sort == .name
+                    ? Cursor.encode(["pn", String.fromDatabaseValue(key) ?? "", String(id)])
+                    : Cursor.encode(["pr", String(Int64.fromDatabaseValue(key) ?? 0), String(id)])
             }
             return Page(items: items, nextCursor: next)
         }
@@ -173,38 +181,58 @@ extension ProfilesDatabase {
     /// (which carries each document) fills a page within few rows.
     static func search(_ db: Database, query: String, select: String, filter: String, order: String,
                        arguments: StatementArguments, limit: Int) throws -> [Row] {
-        let walk = "instr(p.search_doc, ?) > 0"
         let term = SearchIndex.indexTerm(query)
         let phrase = SearchIndex.phrase(term)
         let candidates = try Int.fetchOne(db.cachedStatement(sql: """
             SELECT count(*) FROM (SELECT rowid FROM profile_search WHERE profile_search MATCH ? LIMIT \(fewCandidates))
             """), arguments: [phrase]) ?? 0
         if candidates >= fewCandidates {
-            // Only index columns here (id, sort key, search_doc), so the walk
-            // never leaves the index; whole rows are read for the page only.
-            var ids: [Int64] = []
-            let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
-                SELECT p.id, \(walk) FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT \(walkWindow)
-                """), arguments: [query] + arguments)
-            var walked = 0
-            while ids.count <= limit, let row = try cursor.next() {
-                walked += 1
-                if row[1] as Bool { ids.append(row[0]) }
-            }
+            let walked = try walk(db, query: query, filter: filter, order: order, arguments: arguments, limit: limit,
+                                  window: walkWindow, sortKey: "p.id")
             // A full page, or the end of the list: the answer is complete.
-            if ids.count > limit || walked < walkWindow {
-                let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-                return try Row.fetchAll(db, sql: "\(select) FROM profiles p WHERE p.id IN (\(marks)) ORDER BY \(order)",
-                                        arguments: StatementArguments(ids))
+            if walked.ids.count > limit || walked.walked < walkWindow {
+                return try rows(db, ids: walked.ids, select: select, order: order)
             }
         }
-        let recheck = term == query ? "" : "AND \(walk)"
+        let recheck = term == query ? "" : "AND instr(p.search_doc, ?) > 0"
         return try db.rows("""
             \(select) FROM profiles p WHERE \(filter) \(recheck)
             AND p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ?)
             ORDER BY \(order) LIMIT ?
             """, arguments + (term == query ? [] : [query]) + [phrase, limit + 1])
     }
+
+    /// Walks the sort index in page order, testing each document, until
+    /// `limit + 1` match or `window` rows were tested. Only index columns
+    /// are read (id, sort key, search_doc), so the walk never leaves the
+    /// index. Returns the matching ids and the last row tested.
+    static func walk(_ db: Database, query: String, filter: String, order: String, arguments: StatementArguments, limit: Int,
+                     window: Int, sortKey: String) throws -> (ids: [Int64], walked: Int, last: (key: DatabaseValue, id: Int64)?) {
+        var ids: [Int64] = []
+        var walked = 0
+        var last: (DatabaseValue, Int64)?
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT p.id, \(sortKey), instr(p.search_doc, ?) > 0 FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT \(window)
+            """), arguments: [query] + arguments)
+        while ids.count <= limit, let row = try cursor.next() {
+            walked += 1
+            last = (row[1], row[0])
+            if row[2] as Bool { ids.append(row[0]) }
+        }
+        return (ids, walked, last)
+    }
+
+    /// Whole rows for the ids of a page, in page order.
+    static func rows(_ db: Database, ids: [Int64], select: String, order: String) throws -> [Row] {
+        guard !ids.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        return try Row.fetchAll(db, sql: "\(select) FROM profiles p WHERE p.id IN (\(marks)) ORDER BY \(order)",
+                                arguments: StatementArguments(ids))
+    }
+
+    /// How many profiles a query under three characters tests for one
+    /// page, at most; a rarer one gets a short page that resumes later.
+    static let shortWalkWindow = 20_000
 
     /// Fewer index matches than this are sorted directly.
     static let fewCandidates = 2_000

@@ -32,7 +32,7 @@ struct SearchCommand: ParsableCommand {
             ("rare: one full name", realName), ("phone with +", "+49151\(String(format: "%08d", profiles / 4))"),
             ("phone without +", "49151\(String(format: "%08d", profiles / 5))"), ("phone, spaced", "+49 151 \(String(format: "%08d", profiles / 6))"),
             ("e-mail", "\(profiles / 7)@mail"), ("matches every profile", "example"), ("no match", "zzqqxx"),
-            ("short (2 chars)", "an"), ("short (1 char)", "x"),
+            ("short (2 chars)", "an"), ("short (1 char)", "x"), ("short, no match", "qz"),
         ]
         for (label, query) in queries {
             cases.append(("query: \(label) '\(query)'", "{\"query\":\(jsonString(query)),\"limit\":50}"))
