@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["ProfilesTransport"]),
         .testTarget(name: "DomainTests", dependencies: ["ProfilesDomain"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore",
+            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore", "ProfilesBus",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "ExecutableTests", dependencies: [

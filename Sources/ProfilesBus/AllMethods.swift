@@ -2,8 +2,9 @@ import ProfilesStore
 
 extension CommandBus.Registry {
     /// Every method the service offers, area by area.
-    public mutating func registerAllMethods(database: ProfilesDatabase, info: ServerInfo) {
+    public mutating func registerAllMethods(database: ProfilesDatabase, info: ServerInfo, tokens: TokenFile?) {
         registerSystemMethods(database: database, info: info)
+        registerAuthMethods(tokens: tokens)
         registerProfileMethods(database: database)
         registerContactMethods(database: database)
         registerNoteMethods(database: database)

@@ -17,6 +17,8 @@ public final class CommandBus: Sendable {
         let params: Set<String>
         /// Domain methods take `workspace`; system methods do not.
         let scoped: Bool
+        /// Callable before `auth` when the server requires it.
+        let beforeAuth: Bool
         let handler: Handler
     }
 
@@ -38,11 +40,13 @@ public final class CommandBus: Sendable {
         var methods: [String: Method] = [:]
 
         /// `scoped` methods act on a workspace and accept `workspace`.
-        public mutating func register(_ name: String, params: [String] = [], scoped: Bool = true, handler: @escaping Handler) {
+        /// `beforeAuth` methods may be called before `auth` (SPEC §5).
+        public mutating func register(_ name: String, params: [String] = [], scoped: Bool = true, beforeAuth: Bool = false,
+                                      handler: @escaping Handler) {
             precondition(methods[name] == nil, "method \(name) registered twice")
             var names = Set(params)
             if scoped { names.insert("workspace") }
-            methods[name] = Method(name: name, params: names, scoped: scoped, handler: handler)
+            methods[name] = Method(name: name, params: names, scoped: scoped, beforeAuth: beforeAuth, handler: handler)
         }
     }
 
@@ -67,14 +71,14 @@ public final class CommandBus: Sendable {
 
     private func run(_ method: Method, _ request: Request, _ session: Session) -> Response.Outcome {
         do {
+            guard session.authenticated || method.beforeAuth else {
+                throw DomainError(kind: .unauthenticated, message: "authenticate with 'auth' before calling \(method.name)")
+            }
             if let unknown = request.params.keys.first(where: { !method.params.contains($0) }) {
                 throw DomainError.invalid(unknown, "is not a parameter of \(method.name)")
             }
             let params = Params(request.params)
-            var workspace = session.defaultWorkspace
-            if method.scoped, let named = try params.optionalString("workspace") {
-                workspace = try Validation.workspace(named)
-            }
+            let workspace = method.scoped ? try session.workspace(named: params.optionalString("workspace")) : session.defaultWorkspace
             let context = RequestContext(workspace: workspace, session: session, bus: self)
             return .result(try method.handler(params, context))
         } catch let error as DomainError {

@@ -28,11 +28,10 @@ extension CommandBus.Registry {
 
         register("contact.list", params: ["channel", "profile_id", "unassigned", "query", "limit", "cursor"]) { p, ctx in
             let filter = ContactFilter(channel: try p.optionalEnum("channel", Channel.self), profileID: try p.optionalID("profile_id"),
-                                       unassigned: try p.bool("unassigned", default: false), query: try p.optionalString("query"))
+                                       unassigned: try p.bool("unassigned", default: false), query: try p.searchQuery())
             if filter.unassigned && filter.profileID != nil {
                 throw DomainError.invalid("unassigned", "cannot be combined with profile_id")
             }
-            if let query = filter.query, query.count > 200 { throw DomainError.invalid("query", "must be at most 200 characters") }
             return try database.listContacts(workspace: ctx.workspace, filter: filter, limit: p.limit(), cursor: p.optionalString("cursor"))
         }
     }

@@ -95,6 +95,17 @@ public struct Params: Sendable {
         return members
     }
 
+    /// A list's `query`: at most 200 characters, no control characters
+    /// (SQLite would cut a string at a NUL). Empty means no filter.
+    public func searchQuery() throws(DomainError) -> String? {
+        guard let query = try optionalString("query") else { return nil }
+        guard query.count <= 200 else { throw .invalid("query", "must be at most 200 characters") }
+        guard !query.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalid("query", "must not contain control characters")
+        }
+        return query
+    }
+
     /// `limit` within 1...500, default 50.
     public func limit() throws(DomainError) -> Int {
         try Validation.limit(optionalInteger("limit").map { Int(clamping: $0) })

@@ -37,8 +37,7 @@ extension CommandBus.Registry {
         }
 
         register("profile.list", params: ["query", "sort", "limit", "cursor"]) { p, ctx in
-            let query = try p.optionalString("query")
-            if let query, query.count > 200 { throw DomainError.invalid("query", "must be at most 200 characters") }
+            let query = try p.searchQuery()
             return try database.listProfiles(workspace: ctx.workspace, query: query, sort: p.optionalEnum("sort", ProfileSort.self) ?? .name,
                                              limit: p.limit(), cursor: p.optionalString("cursor"))
         }

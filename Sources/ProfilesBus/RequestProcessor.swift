@@ -23,6 +23,26 @@ public struct RequestProcessor: Sendable {
         }
     }
 
+    /// Answers every call on the line with `error` without running it
+    /// (used while the server drains). Nil when nothing is to be answered.
+    public func reject(line: ArraySlice<UInt8>, with error: RPCError) -> [UInt8]? {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        func answer(_ entry: Envelope.Entry) -> Response? {
+            switch entry {
+            case .call(let request): request.id.map { Response(id: $0, error: error) }
+            case .invalid(let id, let invalid): Response(id: id, error: invalid)
+            case .dropped: nil
+            }
+        }
+        switch Envelope.decode(line) {
+        case .failure(let response): return Envelope.encodeLine(response)
+        case .single(let entry): return answer(entry).map(Envelope.encodeLine)
+        case .batch(let entries):
+            let responses = entries.compactMap(answer)
+            return responses.isEmpty ? nil : Envelope.encodeLine(responses)
+        }
+    }
+
     private func run(_ entry: Envelope.Entry, _ session: Session) -> Response? {
         switch entry {
         case .call(let request):

@@ -1,3 +1,5 @@
+import ProfilesDomain
+
 /// What the server knows about one connection. Used only on that
 /// connection's queue, so it needs no locking.
 ///
@@ -7,9 +9,29 @@ public final class Session: @unchecked Sendable {
     public let connectionID: UInt64
     /// Workspace used when a request names none.
     public var defaultWorkspace: String
+    /// Workspaces this connection may use; nil means every workspace.
+    public var allowedWorkspaces: Set<String>?
+    /// False until `auth` succeeds, when the server requires it.
+    public var authenticated: Bool
+    public var failedAuthAttempts = 0
+    /// Set by a handler to have the connection closed after its answer.
+    public var closeRequested = false
 
-    public init(connectionID: UInt64, defaultWorkspace: String) {
+    public init(connectionID: UInt64, authRequired: Bool) {
         self.connectionID = connectionID
-        self.defaultWorkspace = defaultWorkspace
+        self.defaultWorkspace = Validation.defaultWorkspace
+        self.authenticated = !authRequired
+        self.allowedWorkspaces = nil
+    }
+
+    /// The workspace a call acts on: the named one or the default, which
+    /// the connection must be allowed to use.
+    func workspace(named: String?) throws -> String {
+        let workspace = try named.map { name throws(DomainError) in try Validation.workspace(name) } ?? defaultWorkspace
+        if let allowed = allowedWorkspaces, !allowed.contains(workspace) {
+            let hint = named == nil ? "; name one with the 'workspace' param" : ""
+            throw DomainError(kind: .forbidden, message: "this token may not use workspace '\(workspace)'\(hint)")
+        }
+        return workspace
     }
 }

@@ -6,9 +6,9 @@ import ProfilesStore
 /// without any workspace.
 extension CommandBus.Registry {
     public mutating func registerSystemMethods(database: ProfilesDatabase, info: ServerInfo) {
-        register("ping", scoped: false) { _, _ in "pong" }
+        register("ping", scoped: false, beforeAuth: true) { _, _ in "pong" }
 
-        register("hello", scoped: false) { _, context in
+        register("hello", scoped: false, beforeAuth: true) { _, context in
             Hello(server: info.name, version: info.version, protocol: 1, authRequired: info.authRequired,
                   methods: context.bus.methodNames)
         }

@@ -19,6 +19,13 @@ public final class ProfilesServer: Sendable {
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        let tokens = try configuration.tokensPath.map { try TokenFile(path: $0) }
+        if tokens == nil && !configuration.insecure {
+            // Protected mode: an open server is only reachable from this host.
+            let address = try SocketAddress.resolve(host: configuration.host, port: configuration.port)
+            guard address.isLoopback else { throw ProtectedModeError(host: configuration.host) }
+        }
+        let authRequired = tokens != nil
         let database = try ProfilesDatabase(path: configuration.databasePath, synchronous: configuration.synchronous,
                                             logger: logger)
         self.database = database
@@ -36,14 +43,15 @@ public final class ProfilesServer: Sendable {
                                  maxConnections: configuration.maxConnections, limits: limits),
             logger: logger, rejectionLine: rejection
         ) { connection in
-            RPCConnection(connection: connection, processor: RequestProcessor(bus: busBox.bus!), logger: logger)
+            RPCConnection(connection: connection, processor: RequestProcessor(bus: busBox.bus!), authRequired: authRequired,
+                          logger: logger)
         }
         self.transport = transport
-        let info = ServerInfo(version: Self.version, authRequired: false) { [weak transport] in
+        let info = ServerInfo(version: Self.version, authRequired: authRequired) { [weak transport] in
             (transport?.currentConnections ?? 0, transport?.totalConnections ?? 0)
         }
         let bus = CommandBus(logger: logger) { registry in
-            registry.registerAllMethods(database: database, info: info)
+            registry.registerAllMethods(database: database, info: info, tokens: tokens)
         }
         busBox.bus = bus
         self.bus = bus
@@ -63,7 +71,7 @@ public final class ProfilesServer: Sendable {
     /// connections closed, WAL checkpointed, database closed.
     public func shutdown() {
         logger.info("shutting down")
-        if !transport.shutdown(timeout: configuration.drainTimeout) {
+        if !transport.shutdown(grace: configuration.drainGrace, timeout: configuration.drainTimeout) {
             logger.warning("some connections did not drain in time")
         }
         do {

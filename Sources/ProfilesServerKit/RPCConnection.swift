@@ -11,16 +11,26 @@ final class RPCConnection: ConnectionDelegate {
     private let session: Session
     private let logger: Logger
 
-    init(connection: Connection, processor: RequestProcessor, logger: Logger) {
+    init(connection: Connection, processor: RequestProcessor, authRequired: Bool, logger: Logger) {
         self.processor = processor
-        self.session = Session(connectionID: connection.id, defaultWorkspace: Validation.defaultWorkspace)
+        self.session = Session(connectionID: connection.id, authRequired: authRequired)
         self.logger = logger
         logger.debug("connection opened", metadata: ["connection": "\(connection.id)", "peer": "\(connection.peer)"])
     }
 
     func connection(_ connection: Connection, didReceiveLine line: ArraySlice<UInt8>) {
+        if connection.isDraining {
+            if let answer = processor.reject(line: line, with: .overloaded("the server is shutting down; retry on a new connection")) {
+                connection.send(answer)
+            }
+            return
+        }
         if let answer = processor.process(line: line, session: session) {
             connection.send(answer)
+        }
+        if session.closeRequested {
+            logger.warning("closing connection after failed auth attempts", metadata: ["connection": "\(connection.id)"])
+            connection.closeAfterFlush()
         }
     }
 

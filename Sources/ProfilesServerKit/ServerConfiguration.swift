@@ -14,6 +14,13 @@ public struct ServerConfiguration: Sendable {
     public var synchronous = ProfilesDatabase.Synchronous.full
     /// How long shutdown waits for connections to drain.
     public var drainTimeout: TimeInterval = 8
+    /// During shutdown, how long requests still arriving on open
+    /// connections are answered `overloaded` before the connections close.
+    public var drainGrace: TimeInterval = 0.25
+    /// Token file (`TOKEN WORKSPACE[,WORKSPACE…]` lines); nil: auth off.
+    public var tokensPath: String?
+    /// Without tokens, allow binding a non-loopback address anyway.
+    public var insecure = false
 
     public init() {}
 }

@@ -30,6 +30,9 @@ public final class Connection: @unchecked Sendable {
     private var state = State.open
     private var cancelledSources = 0
     private var lastActivity = DispatchTime.now()
+    /// True once `drain` began: lines still arriving are for the delegate
+    /// to refuse (the server answers them `overloaded`).
+    public private(set) var isDraining = false
     private let onClose: @Sendable (Connection) -> Void
     private static let readChunk = 64 * 1024
 
@@ -87,10 +90,17 @@ public final class Connection: @unchecked Sendable {
         if output.isEmpty { finishClose() } else { writePending() }
     }
 
-    /// From any thread: stop reading, answer what was already received,
-    /// flush and close. Used by graceful shutdown.
-    public func drain() {
-        queue.async { [self] in closeAfterFlush() }
+    /// From any thread: graceful shutdown of this connection. Lines already
+    /// received are delivered as usual; for `grace` seconds, lines that
+    /// still arrive are delivered with `isDraining` set, so the delegate can
+    /// refuse them; then the connection flushes and closes.
+    public func drain(grace: Double) {
+        queue.async { [self] in
+            guard state == .open else { return }
+            deliverLines()
+            isDraining = true
+            queue.asyncAfter(deadline: .now() + grace) { [self] in closeAfterFlush() }
+        }
     }
 
     // MARK: - Reading

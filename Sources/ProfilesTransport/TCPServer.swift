@@ -69,9 +69,10 @@ public final class TCPServer: @unchecked Sendable {
     public var totalConnections: UInt64 { lock.withLock { acceptedTotal } }
 
     /// Stops accepting and drains every connection: what each one already
-    /// received is answered and flushed before it closes. Returns false if
-    /// some connection was still open when `timeout` passed.
-    public func shutdown(timeout: TimeInterval) -> Bool {
+    /// received is answered, lines arriving within `grace` are refused by
+    /// the delegate, and each closes once flushed. Returns false if some
+    /// connection was still open when `timeout` passed.
+    public func shutdown(grace: TimeInterval, timeout: TimeInterval) -> Bool {
         acceptQueue.sync {
             listenSource?.cancel()
             listenSource = nil
@@ -82,7 +83,7 @@ public final class TCPServer: @unchecked Sendable {
             for _ in connections { group.enter() }
             return Array(connections.values)
         }
-        for connection in open { connection.drain() }
+        for connection in open { connection.drain(grace: grace) }
         return group.wait(timeout: .now() + timeout) == .success
     }
 

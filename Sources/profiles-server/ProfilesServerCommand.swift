@@ -40,6 +40,10 @@ struct Serve: ParsableCommand {
     var synchronous: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: PROFILES_LOG_LEVEL] (default: info)")
     var logLevel: String?
+    @Option(help: "Token file: lines 'TOKEN WORKSPACE[,WORKSPACE…]' ('*' = all). Turns on auth. [env: PROFILES_TOKENS]")
+    var tokens: String?
+    @Flag(help: "Without --tokens, allow binding a non-loopback address. [env: PROFILES_INSECURE=1]")
+    var insecure = false
 
     /// Flag first, then environment, then the default.
     private func setting(_ flag: String?, _ env: String) -> String? {
@@ -70,6 +74,8 @@ struct Serve: ParsableCommand {
             throw ValidationError("--synchronous must be full or normal, not \(syncText)")
         }
         config.synchronous = sync
+        config.tokensPath = setting(tokens, "PROFILES_TOKENS")
+        config.insecure = insecure || ["1", "true", "yes"].contains(setting(nil, "PROFILES_INSECURE")?.lowercased() ?? "")
         let levelText = setting(logLevel, "PROFILES_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
