@@ -22,12 +22,13 @@ extension CommandBus.Registry {
         register("stats") { _, context in
             let connections = info.connections()
             let sizes = database.fileSizes()
+            let group = database.groupCommitCounts
             let counts = try database.entityCounts(workspace: context.workspace)
             return Stats(
                 uptimeSeconds: Date().timeIntervalSince(context.bus.stats.startedAt),
                 connections: .init(current: connections.current, total: connections.total),
                 requests: context.bus.stats.snapshot(),
-                database: .init(sizeBytes: sizes.database, walBytes: sizes.wal),
+                database: .init(sizeBytes: sizes.database, walBytes: sizes.wal, commits: group.commits, writes: group.writes),
                 entities: counts, workspace: context.workspace)
         }
     }
@@ -63,7 +64,11 @@ struct Stats: Encodable, Sendable {
     struct DatabaseSizes: Encodable, Sendable {
         let sizeBytes: Int64
         let walBytes: Int64
+        /// Group commit: transactions committed, and the writes they held.
+        let commits: Int
+        let writes: Int
         enum CodingKeys: String, CodingKey {
+            case commits, writes
             case sizeBytes = "size_bytes"
             case walBytes = "wal_bytes"
         }

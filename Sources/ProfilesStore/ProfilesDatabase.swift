@@ -13,6 +13,7 @@ public final class ProfilesDatabase: Sendable {
     public let path: String
     public let synchronous: Synchronous
     let pool: DatabasePool
+    private let writer: WriteBatcher
 
     /// Opens (creating folder and file if needed) and migrates.
     public init(path: String, synchronous: Synchronous = .full, busyTimeout: TimeInterval = 5, logger: Logger? = nil) throws {
@@ -32,12 +33,17 @@ public final class ProfilesDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
         }
         try Migrations.migrator.migrate(pool)
+        writer = WriteBatcher(pool: pool)
     }
 
-    /// Runs `body` in one write transaction.
+    /// Runs `body` as one atomic write (a savepoint in a group-committed
+    /// transaction) and returns once it is durable.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.write(body)
+        try writer.write(body)
     }
+
+    /// Group-commit transactions and the writes they held, since open.
+    public var groupCommitCounts: (commits: Int, writes: Int) { writer.counts }
 
     /// Runs `body` in one read transaction on a reader connection.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
