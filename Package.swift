@@ -61,6 +61,7 @@ let package = Package(
         ]),
         .testTarget(name: "ExecutableTests", dependencies: [
             "ProfilesTestSupport", "profiles-server", "profiles-cli",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],
     swiftLanguageModes: [.v6]

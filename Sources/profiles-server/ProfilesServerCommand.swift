@@ -14,7 +14,7 @@ struct ProfilesServerCommand: ParsableCommand {
         commandName: "profiles-server",
         abstract: "Customer profiles over newline-delimited JSON-RPC on TCP.",
         version: ProfilesServer.version,
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Backup.self],
         defaultSubcommand: Serve.self
     )
 }
