@@ -54,9 +54,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ProfilesTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["ProfilesTransport"]),
+        .testTarget(name: "ProtocolUnitTests", dependencies: ["ProfilesProtocol"]),
         .testTarget(name: "DomainTests", dependencies: ["ProfilesDomain"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore", "ProfilesBus",
+            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore", "ProfilesBus", "ProfilesProtocol",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "ExecutableTests", dependencies: [

@@ -21,11 +21,23 @@ public enum Envelope {
         case dropped
     }
 
+    /// Deepest nesting of arrays and objects a line may hold. Real requests
+    /// need 4 or 5 levels. The limit keeps recursive decoding shallow, and
+    /// keeps lines away from Foundation's own limit of 512, where
+    /// `JSONDecoder` on Linux traps instead of throwing when the 513th `[`
+    /// is the line's last byte.
+    public static let maxNestingDepth = 64
+
     /// Decodes one line. Never throws: every failure becomes an answer.
     public static func decode(_ line: some Collection<UInt8>) -> Message {
+        let data = Data(line)
+        if data.withUnsafeBytes({ nestingExceeds(maxNestingDepth, $0) }) {
+            return .failure(Response(id: .null, error: .invalidRequest(
+                "JSON nested deeper than \(maxNestingDepth) levels of arrays and objects")))
+        }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(line))
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             return .failure(Response(id: .null, error: .parseError("invalid JSON or UTF-8: \(describe(error))")))
         }
@@ -38,6 +50,40 @@ public enum Envelope {
         default:
             return .failure(Response(id: .null, error: .invalidRequest("a request must be a JSON object or a batch array, not \(value.typeName)")))
         }
+    }
+
+    /// Whether brackets and braces outside strings nest deeper than
+    /// `limit`. One pass, no allocation; it need not validate anything, as
+    /// it only has to see at least the depth the JSON parser would reach
+    /// before it stops.
+    static func nestingExceeds(_ limit: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > limit { return true }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if depth > 0 { depth -= 1 }
+            default:
+                break
+            }
+        }
+        return false
     }
 
     /// True when a line needs no answer: one valid notification. Used by
