@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(name: "ProfilesTransport", dependencies: [
@@ -31,6 +32,7 @@ let package = Package(
         .target(name: "ProfilesBus", dependencies: [
             "ProfilesProtocol", "ProfilesDomain", "ProfilesStore",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "ProfilesServerKit", dependencies: [
             "ProfilesTransport", "ProfilesProtocol", "ProfilesBus", "ProfilesStore",
@@ -48,6 +50,7 @@ let package = Package(
             "ProfilesStore",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "ProfilesTestSupport", dependencies: [
             "ProfilesServerKit", "ProfilesStore",

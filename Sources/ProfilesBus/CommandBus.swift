@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import ProfilesDomain
 import ProfilesProtocol
@@ -56,6 +57,7 @@ public final class CommandBus: Sendable {
     /// Runs one call. Returns nil for a notification (it still runs).
     public func dispatch(_ request: Request, session: Session) -> Response? {
         let outcome: Response.Outcome
+        let started = DispatchTime.now().uptimeNanoseconds
         let method = methods[request.method]
         if let method {
             outcome = run(method, request, session)
@@ -64,7 +66,8 @@ public final class CommandBus: Sendable {
         }
         let failed: Bool
         if case .error = outcome { failed = true } else { failed = false }
-        stats.record(method: request.method, known: method != nil, failed: failed)
+        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
+        stats.record(method: request.method, known: method != nil, failed: failed, microseconds: micros)
         guard let id = request.id else { return nil }
         return Response(id: id, outcome: outcome)
     }
