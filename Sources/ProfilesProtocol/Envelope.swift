@@ -35,9 +35,14 @@ public enum Envelope {
             return .failure(Response(id: .null, error: .invalidRequest(
                 "JSON nested deeper than \(maxNestingDepth) levels of arrays and objects")))
         }
+        if data.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) == UInt8(ascii: "{"),
+           let shape = try? decoder.decode(RequestShape.self, from: data) {
+            return .single(entry(id: shape.id, jsonrpc: shape.jsonrpc.map(JSONValue.string), method: shape.method.map(JSONValue.string),
+                                 params: shape.params.map(JSONValue.object)))
+        }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
+            value = try decoder.decode(JSONValue.self, from: data)
         } catch {
             return .failure(Response(id: .null, error: .parseError("invalid JSON or UTF-8: \(describe(error))")))
         }
@@ -109,29 +114,33 @@ public enum Envelope {
         guard case .object(let members) = value else {
             return .invalid(id: .null, error: .invalidRequest("a request must be a JSON object, not \(value.typeName)"))
         }
-        let id = members["id"]
+        return entry(id: members["id"], jsonrpc: members["jsonrpc"], method: members["method"], params: members["params"])
+    }
+
+    /// One request from its members (nil: the member is absent).
+    static func entry(id: JSONValue?, jsonrpc: JSONValue?, method: JSONValue?, params: JSONValue?) -> Entry {
         if let id {
             switch id {
             case .int, .double, .string, .null: break
             default: return .invalid(id: .null, error: .invalidRequest("'id' must be a number or a string, not \(id.typeName)"))
             }
         }
-        if let version = members["jsonrpc"], version != .string("2.0") {
+        if let version = jsonrpc, version != .string("2.0") {
             return .invalid(id: id ?? .null, error: .invalidRequest("'jsonrpc' must be \"2.0\""))
         }
-        guard case .string(let method)? = members["method"] else {
-            let reason = members["method"] == nil ? "'method' is missing" : "'method' must be a string"
+        guard case .string(let method)? = method else {
+            let reason = method == nil ? "'method' is missing" : "'method' must be a string"
             return .invalid(id: id ?? .null, error: .invalidRequest(reason))
         }
-        var params: [String: JSONValue] = [:]
-        switch members["params"] {
+        var object: [String: JSONValue] = [:]
+        switch params {
         case nil, .null?: break
-        case .object(let object)?: params = object
+        case .object(let members)?: object = members
         case let other?:
             guard let id else { return .dropped }
             return .invalid(id: id, error: .invalidParams(field: "params", reason: "must be an object, not \(other.typeName)"))
         }
-        return .call(Request(id: id, method: method, params: params))
+        return .call(Request(id: id, method: method, params: object))
     }
 
     private static func describe(_ error: any Error) -> String {
@@ -144,6 +153,9 @@ public enum Envelope {
         }
         return "unreadable input"
     }
+
+    /// Shared decoder; `JSONDecoder` is safe to use from several threads.
+    private static let decoder = JSONDecoder()
 
     /// Shared encoder; `JSONEncoder` is safe to use from several threads.
     private static let encoder: JSONEncoder = {
