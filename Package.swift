@@ -56,9 +56,9 @@ let package = Package(
             "ProfilesServerKit", "ProfilesStore",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ProfilesTestSupport"),
-        .testTarget(name: "TransportTests", dependencies: ["ProfilesTransport"]),
-        .testTarget(name: "ProtocolUnitTests", dependencies: ["ProfilesProtocol"]),
-        .testTarget(name: "DomainTests", dependencies: ["ProfilesDomain"]),
+        .testTarget(name: "TransportTests", dependencies: ["ProfilesTransport", "ProfilesTestSupport"]),
+        .testTarget(name: "ProtocolUnitTests", dependencies: ["ProfilesProtocol", "ProfilesTestSupport"]),
+        .testTarget(name: "DomainTests", dependencies: ["ProfilesDomain", "ProfilesTestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore", "ProfilesBus", "ProfilesProtocol",
             .product(name: "GRDB", package: "GRDB.swift"),

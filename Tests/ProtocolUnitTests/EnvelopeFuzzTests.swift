@@ -1,4 +1,5 @@
 import Foundation
+import ProfilesTestSupport
 import Testing
 @testable import ProfilesProtocol
 
@@ -17,7 +18,7 @@ import Testing
     @Test func randomBytesAreRefusedOrDecoded() throws {
         let seed = FuzzSeed.value
         print("EnvelopeFuzzTests.randomBytes seed=\(seed) (replay with PROFILES_FUZZ_SEED=\(seed))")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var tally = Tally()
         let started = Date()
         for iteration in 0..<(3000 * FuzzSeed.scale) {
@@ -38,7 +39,7 @@ import Testing
     @Test func mutatedRequestsAreRefusedOrDecoded() throws {
         let seed = FuzzSeed.value
         print("EnvelopeFuzzTests.mutations seed=\(seed) (replay with PROFILES_FUZZ_SEED=\(seed))")
-        var rng = SplitMix64(seed: seed ^ 0x6d75_7461_7465)
+        var rng = SeededGenerator(seed: seed ^ 0x6d75_7461_7465)
         var tally = Tally()
         let started = Date()
         for iteration in 0..<(6000 * FuzzSeed.scale) {
@@ -145,7 +146,7 @@ import Testing
     /// For random valid JSON of known depth, the pre-check is exact.
     @Test func nestingPrecheckMatchesRealDepth() throws {
         let seed = FuzzSeed.value
-        var rng = SplitMix64(seed: seed ^ 0xdeb7)
+        var rng = SeededGenerator(seed: seed ^ 0xdeb7)
         for iteration in 0..<(1500 * FuzzSeed.scale) {
             let (text, depth) = RandomJSON.value(&rng, maxDepth: 1 + Int(rng.next() % 90), spine: iteration % 2 == 0)
             let bytes = Array(text.utf8)
@@ -263,7 +264,7 @@ import Testing
         #"  {"id" : 5 , "method" : "field.define" , "params" : { "key" : "tier" , "type" : "select" , "options" : [ "a" , "b" ] } }  "#,
     ]
 
-    static func mutate(_ line: inout [UInt8], _ rng: inout SplitMix64) {
+    static func mutate(_ line: inout [UInt8], _ rng: inout SeededGenerator) {
         let tokens: [[UInt8]] = [
             Array("[".utf8), Array("{".utf8), Array("]".utf8), Array("}".utf8), Array("\"".utf8), Array("\\".utf8),
             Array(",".utf8), Array(":".utf8), Array("1e999999".utf8), Array("-0".utf8), Array("99999999999999999999".utf8),
@@ -378,7 +379,7 @@ import Testing
 enum RandomJSON {
     /// With `spine`, the first child of each level is a container down to
     /// `maxDepth`, so that depth is reached exactly.
-    static func value(_ rng: inout SplitMix64, maxDepth: Int, spine: Bool = false) -> (String, Int) {
+    static func value(_ rng: inout SeededGenerator, maxDepth: Int, spine: Bool = false) -> (String, Int) {
         if maxDepth == 0 || (!spine && rng.next() % 3 == 0) { return (scalar(&rng), 0) }
         // The first child may go as deep as allowed; the others stay small.
         var parts: [String] = []
@@ -398,7 +399,7 @@ enum RandomJSON {
         return ("{" + members.joined(separator: ",") + ws + "}", deepest + 1)
     }
 
-    static func scalar(_ rng: inout SplitMix64) -> String {
+    static func scalar(_ rng: inout SeededGenerator) -> String {
         switch rng.next() % 6 {
         case 0: return "null"
         case 1: return rng.next() % 2 == 0 ? "true" : "false"
@@ -408,7 +409,7 @@ enum RandomJSON {
         }
     }
 
-    static func string(_ rng: inout SplitMix64) -> String {
+    static func string(_ rng: inout SeededGenerator) -> String {
         let pieces = ["[", "]", "{", "}", #"\""#, #"\\"#, #"\\\""#, #"\u005b"#, #"\u0022"#, "a", "☃", "😀", ",", ":", #"\n"#, #"\/"#]
         var text = "\""
         for _ in 0..<Int(rng.next() % 6) { text += pieces[Int(rng.next() % UInt64(pieces.count))] }
@@ -416,19 +417,6 @@ enum RandomJSON {
     }
 }
 
-/// A small, fast, seedable generator (SplitMix64), so a failing run can be
-/// replayed from its printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The run's seed: `PROFILES_FUZZ_SEED` if set, else a fresh random one.
 enum FuzzSeed {

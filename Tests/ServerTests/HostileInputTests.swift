@@ -22,7 +22,7 @@ import Testing
     @Test func randomBytesMutationsAndTruncations() throws {
         let seed = HostileSeed.value
         print("HostileInputTests.randomLines seed=\(seed) (replay with PROFILES_FUZZ_SEED=\(seed))")
-        var rng = HostileRNG(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let server = try TestServer { $0.synchronous = .normal }
         defer { server.stop() }
         let wire = try HostileWire(server: server)
@@ -193,7 +193,7 @@ import Testing
     @Test func wrongTypedParamsForEveryMethod() throws {
         let seed = HostileSeed.value
         print("HostileInputTests.params seed=\(seed) (replay with PROFILES_FUZZ_SEED=\(seed))")
-        var rng = HostileRNG(seed: seed ^ 0x7061_7261_6d73)
+        var rng = SeededGenerator(seed: seed ^ 0x7061_7261_6d73)
         let server = try TestServer { $0.synchronous = .normal }
         defer { server.stop() }
         let wire = try HostileWire(server: server)
@@ -602,7 +602,7 @@ enum HostileMutator {
         Array(String(repeating: "x", count: 10_000).utf8),
     ]
 
-    static func mutate(_ line: inout [UInt8], _ rng: inout HostileRNG) {
+    static func mutate(_ line: inout [UInt8], _ rng: inout SeededGenerator) {
         let position = line.isEmpty ? 0 : Int(rng.next() % UInt64(line.count + 1))
         switch rng.next() % 7 {
         case 0 where !line.isEmpty:
@@ -634,18 +634,6 @@ enum HostileMutator {
     }
 }
 
-/// SplitMix64: small, fast, seedable, so a run can be replayed.
-struct HostileRNG: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The run's seed: `PROFILES_FUZZ_SEED` if set, else a fresh random one.
 enum HostileSeed {

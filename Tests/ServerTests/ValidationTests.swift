@@ -288,7 +288,7 @@ import Testing
                              "2026-02-30T10:00:00Z", "+4915112345678", ["nested": ["deep": [1, [2, ["x": NSNull()]]]]]]
         // One of each JSON type, for params sent alone.
         let fewValues: [Any] = [["x": 1], [1], "x", -1, 1.5, true]
-        var rng = SeededJSONRandom(seed: 0x5EED)
+        var rng = SeededGenerator(seed: 0x5EED)
         var calls: [(method: String, params: [String: Any])] = []
         for method in methods {
             let known = table.filter { $0.method == method }
@@ -339,17 +339,7 @@ import Testing
     }
 }
 
-/// A small seeded generator (SplitMix64) so failures reproduce.
-struct SeededJSONRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SeededGenerator {
 
     mutating func jsonValue(depth: Int) -> Any {
         switch Int.random(in: 0..<(depth > 0 ? 9 : 7), using: &self) {

@@ -1,4 +1,5 @@
 import Foundation
+import ProfilesTestSupport
 import Testing
 @testable import ProfilesTransport
 
@@ -47,7 +48,7 @@ import Testing
     }
 
     /// Bytes where line ends, `\r`, and `\r\n` are frequent, plus any byte.
-    static func randomStream(_ rng: inout SplitMix64, length: Int) -> [UInt8] {
+    static func randomStream(_ rng: inout SeededGenerator, length: Int) -> [UInt8] {
         let style = rng.next() % 4
         return (0..<length).map { _ in
             let roll = rng.next() % 100
@@ -70,7 +71,7 @@ import Testing
 
     /// Feeds `stream` in random chunks, reading lines after each one.
     /// Returns the lines read and whether the framer failed.
-    static func feed(_ stream: [UInt8], limit: Int, rng: inout SplitMix64, record: inout [String])
+    static func feed(_ stream: [UInt8], limit: Int, rng: inout SeededGenerator, record: inout [String])
         -> (lines: [[UInt8]], failed: Bool, framer: LineFramer)
     {
         var framer = LineFramer(maxLineBytes: limit)
@@ -108,7 +109,7 @@ import Testing
         let seed = FuzzSeed.value
         let scale = FuzzSeed.scale
         print("LineFramerFuzzTests.randomStreams seed=\(seed) (replay with PROFILES_FUZZ_SEED=\(seed))")
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var streams = 0, linesSeen = 0, failures = 0
         let started = Date()
         for iteration in 0..<(4000 * scale) {
@@ -151,7 +152,7 @@ import Testing
     /// Exactly at the limit passes, one byte over fails, however the bytes
     /// arrive and whether the line ends in `\n` or `\r\n`.
     @Test func limitBoundaryUnderEveryChunking() throws {
-        var rng = SplitMix64(seed: FuzzSeed.value ^ 0x5eed)
+        var rng = SeededGenerator(seed: FuzzSeed.value ^ 0x5eed)
         for limit in [1, 2, 3, 7, 64, 1000] {
             for terminator in [[UInt8(ascii: "\n")], [UInt8(ascii: "\r"), UInt8(ascii: "\n")]] {
                 for over in [false, true] {
@@ -177,7 +178,7 @@ import Testing
     /// A peer that never sends `\n` is cut off once it passes the limit,
     /// with memory bounded by the limit, not by what it sends.
     @Test func endlessLineWithoutNewlineFailsEarly() throws {
-        var rng = SplitMix64(seed: FuzzSeed.value ^ 0xface)
+        var rng = SeededGenerator(seed: FuzzSeed.value ^ 0xface)
         for limit in [1, 10, 4096] {
             var framer = LineFramer(maxLineBytes: limit)
             var sent = 0
@@ -202,19 +203,6 @@ import Testing
     }
 }
 
-/// A small, fast, seedable generator (SplitMix64), so a failing run can be
-/// replayed from its printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The run's seed: `PROFILES_FUZZ_SEED` if set, else a fresh random one.
 enum FuzzSeed {
