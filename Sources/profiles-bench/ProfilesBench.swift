@@ -5,6 +5,7 @@ struct ProfilesBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles-bench",
         abstract: "Benchmarks for profiles-server.",
-        subcommands: [SeedCommand.self, SearchCommand.self]
+        subcommands: [LoadCommand.self, SeedCommand.self, SearchCommand.self, EchoServerCommand.self],
+        defaultSubcommand: LoadCommand.self
     )
 }
