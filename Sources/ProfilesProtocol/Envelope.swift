@@ -91,8 +91,8 @@ public enum Envelope {
         return false
     }
 
-    /// True when a line needs no answer: one valid notification. Used by
-    /// the client to know how many answers to wait for.
+    /// False when a line needs no answer (a notification, or a batch of
+    /// only notifications), so a peer knows how many answers to expect.
     public static func expectsAnswer(_ message: Message) -> Bool {
         switch message {
         case .single(.call(let request)): !request.isNotification
