@@ -75,10 +75,6 @@ final class WriteBatcher: @unchecked Sendable {
             }
             if batch.isEmpty { return }
             commit(batch)
-            lock.withLock {
-                commits += 1
-                writes += batch.count
-            }
         }
     }
 
@@ -105,6 +101,12 @@ final class WriteBatcher: @unchecked Sendable {
             for job in batch where job.failure == nil { job.failure = error }
         }
         for job in batch { job.body = nil }
+        // Counted before anyone is answered, so a caller that reads the
+        // counts after its write sees that write counted.
+        lock.withLock {
+            commits += 1
+            writes += batch.count
+        }
         for job in batch { job.done.signal() }
     }
 }

@@ -26,6 +26,9 @@ public final class Connection: @unchecked Sendable {
     private var framer: LineFramer
     private var output = OutputBuffer()
     private var readSuspended = false
+    /// True while the lines of one read are being answered: answers are
+    /// queued and leave together in one `send` afterwards, not one each.
+    private var batchingWrites = false
     private var writeSuspended = true
     private var state = State.open
     private var cancelledSources = 0
@@ -78,7 +81,7 @@ public final class Connection: @unchecked Sendable {
         dispatchPrecondition(condition: .onQueue(queue))
         guard state != .closed else { return }
         output.append(bytes)
-        writePending()
+        if !batchingWrites { writePending() }
     }
 
     /// Flushes what is queued, then closes. Must be called on `queue`.
@@ -124,6 +127,11 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func deliverLines() {
+        batchingWrites = true
+        defer {
+            batchingWrites = false
+            writePending()
+        }
         while state == .open {
             do {
                 guard let line = try framer.nextLine() else { break }
