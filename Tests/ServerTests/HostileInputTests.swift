@@ -20,7 +20,7 @@ import Testing
     // MARK: - Garbage lines
 
     @Test func randomBytesMutationsAndTruncations() throws {
-        let seed = HostileSeed.value
+        let seed = FuzzSeed.value
         print("HostileInputTests.randomLines seed=\(seed) (replay with PROFILES_FUZZ_SEED=\(seed))")
         var rng = SeededGenerator(seed: seed)
         let server = try TestServer { $0.synchronous = .normal }
@@ -31,7 +31,7 @@ import Testing
         // Random bytes: uniform, or JSON punctuation so the parser gets
         // further than the first byte.
         let punctuation = Array(#"{}[]":,0123456789.eE+-tfnrulsa\ "#.utf8)
-        for i in 0..<(800 * HostileSeed.scale) {
+        for i in 0..<(800 * FuzzSeed.scale) {
             let length = Int(rng.next() % (i % 100 == 0 ? 50_000 : 200))
             let structured = rng.next() % 2 == 0
             lines.append((0..<length).map { _ in
@@ -41,7 +41,7 @@ import Testing
         }
         // Mutations of valid requests to every method.
         let corpus = Self.validRequests.map { Array($0.utf8) }
-        for _ in 0..<(1200 * HostileSeed.scale) {
+        for _ in 0..<(1200 * FuzzSeed.scale) {
             var line = corpus[Int(rng.next() % UInt64(corpus.count))]
             for _ in 0..<(1 + Int(rng.next() % 3)) { HostileMutator.mutate(&line, &rng) }
             lines.append(line)
@@ -191,7 +191,7 @@ import Testing
     }
 
     @Test func wrongTypedParamsForEveryMethod() throws {
-        let seed = HostileSeed.value
+        let seed = FuzzSeed.value
         print("HostileInputTests.params seed=\(seed) (replay with PROFILES_FUZZ_SEED=\(seed))")
         var rng = SeededGenerator(seed: seed ^ 0x7061_7261_6d73)
         let server = try TestServer { $0.synchronous = .normal }
@@ -247,7 +247,7 @@ import Testing
         // Random mixes: random names, hostile or valid values, some
         // notifications, some batches.
         var batches = 0
-        for _ in 0..<(500 * HostileSeed.scale) {
+        for _ in 0..<(500 * FuzzSeed.scale) {
             let method = methods[Int(rng.next() % UInt64(methods.count))]
             let takes = accepted[method] ?? []
             var params: [(String, String)] = []
@@ -632,15 +632,4 @@ enum HostileMutator {
         }
         return "hex " + head.map { String(format: "%02x", $0) }.joined() + more
     }
-}
-
-
-/// The run's seed: `PROFILES_FUZZ_SEED` if set, else a fresh random one.
-enum HostileSeed {
-    static let value: UInt64 = {
-        if let text = ProcessInfo.processInfo.environment["PROFILES_FUZZ_SEED"], let seed = UInt64(text) { return seed }
-        return UInt64.random(in: 1...UInt64(UInt32.max))
-    }()
-    /// `PROFILES_FUZZ_SCALE`: multiplies iteration counts (default 1).
-    static let scale: Int = Int(ProcessInfo.processInfo.environment["PROFILES_FUZZ_SCALE"] ?? "") ?? 1
 }
