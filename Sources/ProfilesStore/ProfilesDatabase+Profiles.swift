@@ -117,6 +117,8 @@ extension ProfilesDatabase {
         let query = rawQuery.map(SearchIndex.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
         var conditions = ["p.workspace = ?"]
         var arguments: StatementArguments = [workspace]
+        /// The name-order cursor, as a key and id.
+        var nameAfter: (key: String, id: Int64)?
         switch sort {
         case .name:
             if let cursor {
@@ -124,6 +126,7 @@ extension ProfilesDatabase {
                 guard let id = Int64(parts[1]) else { throw DomainError.invalid("cursor", "is not a cursor returned by this list") }
                 conditions.append("(p.name_key, p.id) > (?, ?)")
                 arguments += [parts[0], id]
+                nameAfter = (parts[0], id)
             }
         case .recent:
             if let (updated, id) = try Cursor.pair(cursor, kind: "pr") {
@@ -146,10 +149,10 @@ extension ProfilesDatabase {
                     let walk = try Self.walk(db, query: query, filter: filter, order: order, arguments: arguments,
                                              limit: limit, window: Self.shortWalkWindow, sortKey: sort == .name ? "p.name_key" : "p.updated_at")
                     rows = try Self.rows(db, ids: walk.ids, select: select, order: order)
-                    if walk.ids.count <= limit, let last = walk.last, walk.walked == Self.shortWalkWindow { stoppedAt = last }
+                    stoppedAt = walk.stoppedAt
                 } else {
                     rows = try Self.search(db, query: query, select: select, filter: filter, order: order, arguments: arguments,
-                                           limit: limit)
+                                           limit: limit, byName: sort == .name ? (workspace, nameAfter) : nil)
                 }
             } else {
                 rows = try db.rows("\(select) FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT ?", arguments + [limit + 1])
@@ -178,20 +181,31 @@ extension ProfilesDatabase {
     /// thousands, and sorting them all for one page is slow. So: ask the
     /// index for a few candidates first; if there are only a few, sort
     /// those. Otherwise the term is frequent, and walking the sort index
-    /// (which carries each document) fills a page within few rows.
+    /// (which carries each document) fills a page within few rows, unless
+    /// the matches cluster late in the order: then, in name order, the
+    /// split by name prefix usually answers, and sorting every match is
+    /// the last resort. `byName` is the workspace and cursor of a name-
+    /// ordered page.
     static func search(_ db: Database, query: String, select: String, filter: String, order: String,
-                       arguments: StatementArguments, limit: Int) throws -> [Row] {
+                       arguments: StatementArguments, limit: Int,
+                       byName: (workspace: String, after: (key: String, id: Int64)?)?) throws -> [Row] {
         let term = SearchIndex.indexTerm(query)
         let phrase = SearchIndex.phrase(term)
-        let candidates = try Int.fetchOne(db.cachedStatement(sql: """
-            SELECT count(*) FROM (SELECT rowid FROM profile_search WHERE profile_search MATCH ? LIMIT \(fewCandidates))
-            """), arguments: [phrase]) ?? 0
-        if candidates >= fewCandidates {
-            let walked = try walk(db, query: query, filter: filter, order: order, arguments: arguments, limit: limit,
-                                  window: walkWindow, sortKey: "p.id")
-            // A full page, or the end of the list: the answer is complete.
-            if walked.ids.count > limit || walked.walked < walkWindow {
-                return try rows(db, ids: walked.ids, select: select, order: order)
+        if try countMatches(db, phrase) >= fewCandidates {
+            for window in walkWindows {
+                let walked = try walk(db, query: query, filter: filter, order: order, arguments: arguments, limit: limit,
+                                      window: window, sortKey: "p.id")
+                // A full page, or the end of the list: the answer is complete.
+                if walked.stoppedAt == nil {
+                    return try rows(db, ids: walked.ids, select: select, order: order)
+                }
+                // After the short walk: a cluster of names that begin with
+                // the query is split off before walking further.
+                if window == walkWindows[0], let byName, term == query,
+                   let ids = try nameSplit(db, query: query, workspace: byName.workspace, after: byName.after,
+                                           filter: filter, arguments: arguments, limit: limit) {
+                    return try rows(db, ids: ids, select: select, order: order)
+                }
             }
         }
         let recheck = term == query ? "" : "AND instr(p.search_doc, ?) > 0"
@@ -202,24 +216,110 @@ extension ProfilesDatabase {
             """, arguments + (term == query ? [] : [query]) + [phrase, limit + 1])
     }
 
+    /// How many documents match an FTS5 expression, counting up to
+    /// `fewCandidates`.
+    static func countMatches(_ db: Database, _ expression: String) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: """
+            SELECT count(*) FROM (SELECT rowid FROM profile_search WHERE profile_search MATCH ? LIMIT \(fewCandidates))
+            """), arguments: [expression]) ?? 0
+    }
+
+    /// A name-ordered page of a frequent term whose matches cluster, as
+    /// the ids of up to `limit + 1` profiles, or nil when the matches do
+    /// not split. Clusters in name order come from names that begin alike:
+    /// `sophie` or `phie` → every "Sophie …". A sample of matches names the
+    /// clusters, as prefixes that end with the query ("sophie"). A document
+    /// starts with its profile's lower-cased name, so a cluster's matches
+    /// are the FTS5 initial-phrase matches `^"prefix"`, and they sit
+    /// together in the name index from the prefix on: a short walk there
+    /// finds their first page. The other matches (`"query" NOT ^"prefix"`)
+    /// must be few, and are sorted.
+    static func nameSplit(_ db: Database, query: String, workspace: String, after: (key: String, id: Int64)?,
+                          filter: String, arguments: StatementArguments, limit: Int) throws -> [Int64]? {
+        // A line break would let a match span the name and a contact.
+        guard !query.contains("\n") else { return nil }
+        let phrase = SearchIndex.phrase(query)
+        let sample = try String.fetchAll(db.cachedStatement(sql: """
+            SELECT p.name_key FROM profiles p
+            WHERE p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ? LIMIT \(clusterSample))
+            """), arguments: [phrase])
+        let prefixes = clusterPrefixes(names: sample, query: query)
+        guard !prefixes.isEmpty else { return nil }
+        let others = try Int64.fetchAll(db.cachedStatement(sql: """
+            SELECT rowid FROM profile_search WHERE profile_search MATCH ? LIMIT \(fewCandidates)
+            """), arguments: [([phrase] + prefixes.map { "^" + SearchIndex.phrase($0) }).joined(separator: " NOT ")])
+        guard others.count < fewCandidates else { return nil }
+        var matches: [(key: String, id: Int64)] = []
+        let walk = try db.cachedStatement(sql: """
+            SELECT p.id, p.name_key FROM profiles p WHERE p.workspace = ? AND (p.name_key, p.id) > (?, ?)
+            ORDER BY p.name_key, p.id LIMIT ?
+            """)
+        for prefix in prefixes {
+            var start = (key: prefix, id: Int64.min)
+            if let after, !after.key.utf8.lexicographicallyPrecedes(prefix.utf8) { start = after }
+            let rows = try Row.fetchCursor(walk, arguments: [workspace, start.key, start.id, limit + 1])
+            while let row = try rows.next() {
+                let key: String = row[1]
+                guard key.utf8.starts(with: prefix.utf8) else { break }
+                matches.append((key, row[0]))
+            }
+        }
+        if !others.isEmpty {
+            let marks = Array(repeating: "?", count: others.count).joined(separator: ",")
+            for row in try Row.fetchAll(db, sql: """
+                SELECT p.id, p.name_key FROM profiles p WHERE \(filter) AND p.id IN (\(marks))
+                ORDER BY p.name_key, p.id LIMIT ?
+                """, arguments: arguments + StatementArguments(others) + [limit + 1]) {
+                matches.append((row[1], row[0]))
+            }
+        }
+        // SQLite orders text by its bytes; so does this.
+        matches.sort { $0.key.utf8.elementsEqual($1.key.utf8) ? $0.id < $1.id : $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        return matches.prefix(limit + 1).map(\.id)
+    }
+
+    /// The clusters among sampled names: each name cut after the query's
+    /// first occurrence, kept when at least two names share the cut, at
+    /// most `maxClusters` of them, none the prefix of another (its range
+    /// holds the other's). Compared as bytes, as SQLite compares.
+    static func clusterPrefixes(names: [String], query: String) -> [String] {
+        let needle = Array(query.utf8)
+        var counts: [[UInt8]: Int] = [:]
+        for name in names {
+            let bytes = Array(name.utf8)
+            guard bytes.count >= needle.count else { continue }
+            if let at = (0...(bytes.count - needle.count)).first(where: { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }) {
+                counts[Array(bytes[..<(at + needle.count)]), default: 0] += 1
+            }
+        }
+        var chosen: [[UInt8]] = []
+        for (prefix, _) in counts.filter({ $0.value >= 2 }).sorted(by: { $0.value > $1.value }).prefix(maxClusters) {
+            chosen.removeAll { $0.starts(with: prefix) }
+            if !chosen.contains(where: { prefix.starts(with: $0) }) { chosen.append(prefix) }
+        }
+        return chosen.map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// Walks the sort index in page order, testing each document, until
     /// `limit + 1` match or `window` rows were tested. Only index columns
     /// are read (id, sort key, search_doc), so the walk never leaves the
-    /// index. Returns the matching ids and the last row tested.
+    /// index, and the test runs inside SQLite (a row stepped into Swift
+    /// costs three times as much). Returns the matching ids, and where the
+    /// walk stopped when the window ended before the page was full: nil
+    /// means the answer is complete.
     static func walk(_ db: Database, query: String, filter: String, order: String, arguments: StatementArguments, limit: Int,
-                     window: Int, sortKey: String) throws -> (ids: [Int64], walked: Int, last: (key: DatabaseValue, id: Int64)?) {
-        var ids: [Int64] = []
-        var walked = 0
-        var last: (DatabaseValue, Int64)?
-        let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
-            SELECT p.id, \(sortKey), instr(p.search_doc, ?) > 0 FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT \(window)
-            """), arguments: [query] + arguments)
-        while ids.count <= limit, let row = try cursor.next() {
-            walked += 1
-            last = (row[1], row[0])
-            if row[2] as Bool { ids.append(row[0]) }
-        }
-        return (ids, walked, last)
+                     window: Int, sortKey: String) throws -> (ids: [Int64], stoppedAt: (key: DatabaseValue, id: Int64)?) {
+        let ids = try Int64.fetchAll(db.cachedStatement(sql: """
+            SELECT id FROM (SELECT p.id AS id, p.search_doc AS doc FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT \(window))
+            WHERE instr(doc, ?) > 0 LIMIT ?
+            """), arguments: arguments + [query, limit + 1])
+        guard ids.count <= limit else { return (ids, nil) }
+        // The page is short: either the list ended within the window, or
+        // the window's last row is where a next page resumes.
+        guard let last = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT p.id, \(sortKey) FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT 1 OFFSET \(window - 1)
+            """), arguments: arguments) else { return (ids, nil) }
+        return (ids, (last[1], last[0]))
     }
 
     /// Whole rows for the ids of a page, in page order.
@@ -236,9 +336,17 @@ extension ProfilesDatabase {
 
     /// Fewer index matches than this are sorted directly.
     static let fewCandidates = 2_000
-    /// How far a frequent term's search walks the sort index before it
-    /// falls back to sorting every match.
-    static let walkWindow = 100_000
+    /// How far a frequent term's search walks the sort index: a short walk
+    /// fills the page of a term spread through the order; a longer one
+    /// reaches a term clustered a little way in (a last name within the
+    /// first name "Anna"). Past that, every match is sorted. The longer
+    /// walk starts again from the top, re-testing the short walk's rows,
+    /// which is simpler than resuming and costs ~2 ms.
+    static let walkWindows = [5_000, 40_000]
+    /// How many matches name the clusters of a frequent term, and how many
+    /// clusters are split off at most.
+    static let clusterSample = 64
+    static let maxClusters = 4
 }
 
 /// Shared steps of profile writes, inside a transaction.

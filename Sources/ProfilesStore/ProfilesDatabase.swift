@@ -15,6 +15,9 @@ public final class ProfilesDatabase: Sendable {
     let pool: DatabasePool
     private let writer: WriteBatcher
 
+    /// The part of the file reads map (SQLite caps it at its own limit).
+    static let mmapBytes: Int64 = 1 << 34
+
     /// Opens (creating folder and file if needed) and migrates.
     public init(path: String, synchronous: Synchronous = .full, busyTimeout: TimeInterval = 5, logger: Logger? = nil) throws {
         self.path = path
@@ -26,6 +29,10 @@ public final class ProfilesDatabase: Sendable {
         config.foreignKeysEnabled = true
         config.maximumReaderCount = 8
         config.label = "profiles"
+        // Reads map the file instead of copying each page through read(2):
+        // a search that visits 25,000 rows spends half its time in those
+        // copies otherwise. Only the pages touched count toward RSS.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = \(Self.mmapBytes)") }
         pool = try DatabasePool(path: path, configuration: config)
         // GRDB sets synchronous=NORMAL on the writer after prepareDatabase,
         // so the chosen level is applied here, once the pool is open.

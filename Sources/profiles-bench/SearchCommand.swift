@@ -28,7 +28,8 @@ struct SearchCommand: ParsableCommand {
         }
         let realName = String(probe[nameRange].dropFirst(8).dropLast()).lowercased()
         let queries = [
-            ("common first name", "anna"), ("common first name, late in name order", "sophie"), ("common last name", "müller"), ("first + last name", "anna müller"),
+            ("common first name", "anna"), ("common first name, late in name order", "sophie"),
+            ("inside a common first name", "phie"), ("common last name", "müller"), ("first + last name", "anna müller"),
             ("rare: one full name", realName), ("phone with +", "+49151\(String(format: "%08d", profiles / 4))"),
             ("phone without +", "49151\(String(format: "%08d", profiles / 5))"), ("phone, spaced", "+49 151 \(String(format: "%08d", profiles / 6))"),
             ("e-mail", "\(profiles / 7)@mail"), ("matches every profile", "example"), ("no match", "zzqqxx"),
