@@ -54,4 +54,35 @@ import Testing
         #expect(names.first == "p010000")
         #expect(frequent["next_cursor"].string != nil)
     }
+
+    /// A frequent term whose matches cluster late in name order ("phie"
+    /// inside every "Sophie …") is paged by splitting off the cluster;
+    /// the pages must equal a sort of every match by name bytes.
+    @Test func clusteredMatchesPageInExactNameOrder() throws {
+        let s = try TestServer { $0.synchronous = .normal }
+        defer { s.stop() }
+        // Matches outside the cluster, inserted first so the sample sees
+        // them too, then 2,500 "sophie …" (ä sorts after z as bytes), then
+        // 6,000 non-matching names ahead of the cluster in name order.
+        var names = ["b phie 1", "c xphie 2", "zz phie 3"]
+        names += (0..<2_500).map { String(format: "sophie %05d", $0) } + ["sophie ä", "sophie z", "Sophie Ärger"]
+        names += (0..<6_000).map { String(format: "anna %05d", $0) }
+        try s.server.database.write { db in
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO profiles(workspace, name, name_key, created_at, updated_at, search_doc) VALUES ('default', ?, ?, ?, ?, ?)
+                """)
+            for (i, name) in names.enumerated() {
+                try statement.execute(arguments: [name, name.lowercased(), 1000 + i, 1000 + i, name.lowercased()])
+            }
+        }
+        let expected = names.filter { $0.lowercased().contains("phie") }
+            .sorted { $0.lowercased().utf8.lexicographicallyPrecedes($1.lowercased().utf8) }
+        let c = try s.client()
+        let pages = try c.collectPages("profile.list", ["query": "PHIE"], limit: 100)
+        let found = pages.items.compactMap { $0["name"].string }
+        #expect(found.count == expected.count)
+        #expect(found == expected)
+        let first = try c.result("profile.list", ["query": "sophie", "limit": 3])["items"].array.compactMap { $0["name"].string }
+        #expect(first == ["sophie 00000", "sophie 00001", "sophie 00002"])
+    }
 }
