@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(name: "ProfilesTransport", dependencies: [
@@ -37,13 +39,22 @@ let package = Package(
         .target(name: "ProfilesServerKit", dependencies: [
             "ProfilesTransport", "ProfilesProtocol", "ProfilesBus", "ProfilesStore",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "profiles-server", dependencies: [
             "ProfilesServerKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // libedit (Debian: libedit-dev) for the interactive client's line
+        // editing, history and completion; ProfilesCLIKit holds what tests import.
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "ProfilesCLIKit", dependencies: ["ProfilesProtocol"]),
         .executableTarget(name: "profiles-cli", dependencies: [
+            "ProfilesCLIKit", "ProfilesProtocol", "CEditLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "profiles-bench", dependencies: [
@@ -59,12 +70,13 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["ProfilesTransport", "ProfilesTestSupport"]),
         .testTarget(name: "ProtocolUnitTests", dependencies: ["ProfilesProtocol", "ProfilesTestSupport"]),
         .testTarget(name: "DomainTests", dependencies: ["ProfilesDomain", "ProfilesTestSupport"]),
+        .testTarget(name: "CLIKitTests", dependencies: ["ProfilesCLIKit", "ProfilesProtocol"]),
         .testTarget(name: "ServerTests", dependencies: [
             "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore", "ProfilesBus", "ProfilesProtocol",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "ExecutableTests", dependencies: [
-            "ProfilesTestSupport", "profiles-server", "profiles-cli",
+            "ProfilesTestSupport", "ProfilesServerKit", "profiles-server", "profiles-cli",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

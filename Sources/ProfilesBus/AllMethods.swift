@@ -2,7 +2,7 @@ import ProfilesStore
 
 extension CommandBus.Registry {
     /// Every method the service offers, area by area.
-    public mutating func registerAllMethods(database: ProfilesDatabase, info: ServerInfo, tokens: TokenFile?) {
+    public mutating func registerAllMethods(database: ProfilesDatabase, info: ServerInfo, tokens: TokenFile?, feed: EventFeed) {
         registerSystemMethods(database: database, info: info)
         registerAuthMethods(tokens: tokens)
         registerProfileMethods(database: database)
@@ -10,5 +10,6 @@ extension CommandBus.Registry {
         registerNoteMethods(database: database)
         registerMomentMethods(database: database)
         registerFieldMethods(database: database)
+        registerEventMethods(database: database, feed: feed)
     }
 }

@@ -26,14 +26,18 @@ public final class CommandBus: Sendable {
     private let methods: [String: Method]
     public let stats: ServiceStats
     let logger: Logger
+    /// Told about every finished request (the server's logs and metrics).
+    private let observer: (any CallObserver)?
 
     /// Builds the bus from registrations made by `register` calls.
-    public init(logger: Logger, stats: ServiceStats = ServiceStats(), register: (inout Registry) -> Void) {
+    public init(logger: Logger, stats: ServiceStats = ServiceStats(), observer: (any CallObserver)? = nil,
+                register: (inout Registry) -> Void) {
         var registry = Registry()
         register(&registry)
         self.methods = registry.methods
         self.stats = stats
         self.logger = logger
+        self.observer = observer
     }
 
     /// Collects methods while the bus is built.
@@ -66,10 +70,24 @@ public final class CommandBus: Sendable {
         }
         let failed: Bool
         if case .error = outcome { failed = true } else { failed = false }
-        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1000
-        stats.record(method: request.method, known: method != nil, failed: failed, microseconds: micros)
+        let nanos = DispatchTime.now().uptimeNanoseconds - started
+        stats.record(method: request.method, known: method != nil, failed: failed, microseconds: nanos / 1000)
+        if let observer {
+            let result: String
+            if case .error(let error) = outcome { result = error.type } else { result = "ok" }
+            observer.callFinished(FinishedCall(connectionID: session.connectionID, method: method?.name ?? FinishedCall.unknownMethod,
+                                               outcome: result, nanoseconds: nanos))
+        }
         guard let id = request.id else { return nil }
         return Response(id: id, outcome: outcome)
+    }
+
+    /// Counts a request refused before it reached a method; `type` is the
+    /// error's `data.type`.
+    func recordRejected(type: String, session: Session) {
+        stats.recordRejected()
+        observer?.callFinished(FinishedCall(connectionID: session.connectionID, method: FinishedCall.invalidRequest,
+                                            outcome: type, nanoseconds: nil))
     }
 
     private func run(_ method: Method, _ request: Request, _ session: Session) -> Response.Outcome {

@@ -4,7 +4,8 @@ import ProfilesStore
 /// contact.upsert / get / update / delete / list
 extension CommandBus.Registry {
     mutating func registerContactMethods(database: ProfilesDatabase) {
-        register("contact.upsert", params: ["channel", "identifier", "name"]) { p, ctx in
+        registerWrite("contact.upsert", params: ["channel", "identifier", "name"], database: database,
+                      feed: FeedEntry(type: { $0["created"] == .bool(true) ? "contact.created" : "contact.updated" }, entity: { answer, _ in answer["contact"]?["id"] ?? .null })) { p, ctx in
             let channel = try p.requiredEnum("channel", Channel.self)
             let identifier = try ContactIdentifier.normalize(p.string("identifier"), channel: channel)
             let name = try p.optionalString("name").map { n throws(DomainError) in try Validation.name(n) }
@@ -15,14 +16,16 @@ extension CommandBus.Registry {
             try database.contact(workspace: ctx.workspace, id: p.id("id"))
         }
 
-        register("contact.update", params: ["id", "name"]) { p, ctx in
+        registerWrite("contact.update", params: ["id", "name"], database: database,
+                      feed: .named("contact.updated")) { p, ctx in
             // `name: null` clears the name; a string sets it.
             guard p.has("name") else { throw DomainError.invalid("name", "is required (null clears it)") }
             let name = try p.optionalString("name").map { n throws(DomainError) in try Validation.name(n) }
             return try database.updateContact(workspace: ctx.workspace, id: p.id("id"), name: name)
         }
 
-        register("contact.delete", params: ["id"]) { p, ctx in
+        registerWrite("contact.delete", params: ["id"], database: database,
+                      feed: .named("contact.deleted")) { p, ctx in
             try database.deleteContact(workspace: ctx.workspace, id: p.id("id"))
         }
 

@@ -4,7 +4,8 @@ import ProfilesStore
 /// field.define / update / delete / list
 extension CommandBus.Registry {
     mutating func registerFieldMethods(database: ProfilesDatabase) {
-        register("field.define", params: ["key", "label", "type", "options", "required"]) { p, ctx in
+        registerWrite("field.define", params: ["key", "label", "type", "options", "required"], database: database,
+                      feed: .named("field.defined") { answer, _ in answer["key"] ?? .null }) { p, ctx in
             let type = try p.requiredEnum("type", FieldDefinition.FieldType.self)
             let definition = FieldDefinition(
                 key: try Validation.fieldKey(p.string("key")),
@@ -15,7 +16,8 @@ extension CommandBus.Registry {
             return try database.defineField(workspace: ctx.workspace, definition: definition)
         }
 
-        register("field.update", params: ["key", "label", "type", "options", "required"]) { p, ctx in
+        registerWrite("field.update", params: ["key", "label", "type", "options", "required"], database: database,
+                      feed: .named("field.updated") { answer, _ in answer["key"] ?? .null }) { p, ctx in
             let key = try Validation.fieldKey(p.string("key"))
             if let type = try p.optionalEnum("type", FieldDefinition.FieldType.self),
                let current = try database.fieldType(workspace: ctx.workspace, key: key), type != current {
@@ -26,7 +28,8 @@ extension CommandBus.Registry {
                                             required: p.optionalBool("required"))
         }
 
-        register("field.delete", params: ["key"]) { p, ctx in
+        registerWrite("field.delete", params: ["key"], database: database,
+                      feed: .named("field.deleted") { answer, _ in answer["key"] ?? .null }) { p, ctx in
             try database.deleteField(workspace: ctx.workspace, key: Validation.fieldKey(p.string("key")))
         }
 

@@ -4,7 +4,8 @@ import ProfilesStore
 /// moment.create / get / update / list
 extension CommandBus.Registry {
     mutating func registerMomentMethods(database: ProfilesDatabase) {
-        register("moment.create", params: ["contact_id", "ticket_id", "subject", "status", "started_at"]) { p, ctx in
+        registerWrite("moment.create", params: ["contact_id", "ticket_id", "subject", "status", "started_at"], database: database,
+                      feed: .named("moment.created")) { p, ctx in
             try database.createMoment(
                 workspace: ctx.workspace, contactID: p.id("contact_id"), ticketID: p.ticketID(), subject: p.subject(),
                 status: p.optionalEnum("status", MomentStatus.self) ?? .open, startedAt: p.timestamp("started_at"))
@@ -14,7 +15,8 @@ extension CommandBus.Registry {
             try database.moment(workspace: ctx.workspace, id: p.id("id"))
         }
 
-        register("moment.update", params: ["id", "status", "subject", "last_activity_at"]) { p, ctx in
+        registerWrite("moment.update", params: ["id", "status", "subject", "last_activity_at"], database: database,
+                      feed: .named("moment.updated")) { p, ctx in
             // `subject: null` clears it; absent leaves it.
             let subject: String?? = p.has("subject") ? .some(try p.subject()) : nil
             let change = MomentChange(status: try p.optionalEnum("status", MomentStatus.self), subject: subject,

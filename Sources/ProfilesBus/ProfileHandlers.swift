@@ -2,10 +2,11 @@ import ProfilesDomain
 import ProfilesProtocol
 import ProfilesStore
 
-/// profile.create / get / update / delete / list / attach_contact / detach_contact
+/// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export
 extension CommandBus.Registry {
     mutating func registerProfileMethods(database: ProfilesDatabase) {
-        register("profile.create", params: ["name", "fields", "contact_ids", "move"]) { p, ctx in
+        registerWrite("profile.create", params: ["name", "fields", "contact_ids", "move"], database: database,
+                      feed: .named("profile.created")) { p, ctx in
             let name = try Validation.name(p.string("name"))
             let fields = try p.fieldPatch("fields") ?? [:]
             let contactIDs = try p.optionalIDArray("contact_ids") ?? []
@@ -26,13 +27,15 @@ extension CommandBus.Registry {
             return try database.profile(workspace: ctx.workspace, id: p.id("id"), include: include)
         }
 
-        register("profile.update", params: ["id", "name", "fields", "expected_version"]) { p, ctx in
+        registerWrite("profile.update", params: ["id", "name", "fields", "expected_version"], database: database,
+                      feed: .named("profile.updated")) { p, ctx in
             let name = try p.optionalString("name").map { name throws(DomainError) in try Validation.name(name) }
             return try database.updateProfile(workspace: ctx.workspace, id: p.id("id"), name: name, fields: p.fieldPatch("fields"),
                                               expectedVersion: p.optionalInteger("expected_version"))
         }
 
-        register("profile.delete", params: ["id", "expected_version"]) { p, ctx in
+        registerWrite("profile.delete", params: ["id", "expected_version"], database: database,
+                      feed: .named("profile.deleted")) { p, ctx in
             try database.deleteProfile(workspace: ctx.workspace, id: p.id("id"), expectedVersion: p.optionalInteger("expected_version"))
         }
 
@@ -42,13 +45,38 @@ extension CommandBus.Registry {
                                              limit: p.limit(), cursor: p.optionalString("cursor"))
         }
 
-        register("profile.attach_contact", params: ["profile_id", "contact_id", "move"]) { p, ctx in
+        registerWrite("profile.attach_contact", params: ["profile_id", "contact_id", "move"], database: database,
+                      feed: .named("contact.attached") { _, p in p.raw("contact_id") ?? .null }) { p, ctx in
             try database.attachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"),
                                        move: p.bool("move", default: false))
         }
 
-        register("profile.detach_contact", params: ["profile_id", "contact_id"]) { p, ctx in
+        registerWrite("profile.detach_contact", params: ["profile_id", "contact_id"], database: database,
+                      feed: .named("contact.detached") { answer, _ in answer["contact_id"] ?? .null }) { p, ctx in
             try database.detachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"))
+        }
+
+        registerWrite("profile.merge", params: ["into", "from", "dry_run"], database: database,
+                      feed: .named("profile.merged") { answer, _ in answer["into"] ?? .null }) { p, ctx in
+            let into = try p.id("into")
+            let from = try p.id("from")
+            guard into != from else { throw DomainError.invalid("from", "must be another profile than into") }
+            return try database.mergeProfiles(workspace: ctx.workspace, into: into, from: from, dryRun: p.bool("dry_run", default: false))
+        }
+
+        register("profile.suggestions", params: ["profile_id", "contact_id", "limit"]) { p, ctx in
+            let subject: SuggestionSubject
+            switch (try p.optionalID("profile_id"), try p.optionalID("contact_id")) {
+            case (let id?, nil): subject = .profile(id)
+            case (nil, let id?): subject = .contact(id)
+            case (.some, .some): throw DomainError.invalid("contact_id", "give either profile_id or contact_id, not both")
+            case (nil, nil): throw DomainError.invalid("profile_id", "is required (or contact_id)")
+            }
+            return try database.suggestions(workspace: ctx.workspace, subject: subject, limit: p.limit())
+        }
+
+        register("profile.export", params: ["id"]) { p, ctx in
+            try database.exportProfile(workspace: ctx.workspace, id: p.id("id"))
         }
     }
 }

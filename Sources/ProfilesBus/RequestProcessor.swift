@@ -13,7 +13,7 @@ public struct RequestProcessor: Sendable {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
         switch Envelope.decode(line) {
         case .failure(let response):
-            bus.stats.recordRejected()
+            bus.recordRejected(type: response.error?.type ?? "invalid_request", session: session)
             return Envelope.encodeLine(response)
         case .single(let entry):
             return run(entry, session).map(Envelope.encodeLine)
@@ -48,10 +48,11 @@ public struct RequestProcessor: Sendable {
         case .call(let request):
             return bus.dispatch(request, session: session)
         case .invalid(let id, let error):
-            bus.stats.recordRejected()
+            bus.recordRejected(type: error.type, session: session)
             return Response(id: id, error: error)
         case .dropped:
-            bus.stats.recordRejected()
+            // An invalid notification: invalid_request, with no answer to carry it.
+            bus.recordRejected(type: "invalid_request", session: session)
             return nil
         }
     }

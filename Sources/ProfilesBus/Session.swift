@@ -16,6 +16,20 @@ public final class Session: @unchecked Sendable {
     public var failedAuthAttempts = 0
     /// Set by a handler to have the connection closed after its answer.
     public var closeRequested = false
+    /// Where this connection's pushed events go; set by the server.
+    public var pusher: (any EventPusher)?
+    /// The connection's change-feed subscription, if any (at most one).
+    var subscription: Subscription?
+
+    /// The server calls this when the connection has closed.
+    public func connectionClosed() { endSubscription() }
+
+    func endSubscription() {
+        guard let subscription else { return }
+        subscription.cancel()
+        self.subscription = nil
+        pusher?.subscriptionEnded()
+    }
 
     public init(connectionID: UInt64, authRequired: Bool) {
         self.connectionID = connectionID

@@ -174,6 +174,30 @@ public enum Envelope {
         line(encoding: responses, fallbackID: .null)
     }
 
+    /// A server-initiated notification line (SPEC §3: event push).
+    public static func encodeNotification(method: String, params: JSONValue) -> [UInt8] {
+        var bytes = Array((try? encoder.encode(Notification(method: method, params: params))) ?? Data())
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+
+    /// A value as the JSON text a response would carry (sorted keys), for
+    /// answers kept to be replayed.
+    public static func encodeJSON(_ value: any Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// JSON text kept by `encodeJSON`, back as a value.
+    public static func decodeJSON(_ text: String) throws -> JSONValue {
+        try decoder.decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    private struct Notification: Encodable {
+        let jsonrpc = "2.0"
+        let method: String
+        let params: JSONValue
+    }
+
     private static func line(encoding value: some Encodable, fallbackID: JSONValue) -> [UInt8] {
         var bytes: [UInt8]
         do {

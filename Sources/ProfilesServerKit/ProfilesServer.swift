@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ProfilesBus
+import Prometheus
 import ProfilesProtocol
 import ProfilesStore
 import ProfilesTransport
@@ -13,10 +14,18 @@ public final class ProfilesServer: Sendable {
     public let configuration: ServerConfiguration
     public let database: ProfilesDatabase
     public let bus: CommandBus
+    /// Nil unless `configuration.metricsPort` is set.
+    public let metrics: ServerMetrics?
     private let transport: TCPServer
+    private let metricsListener: TCPServer?
+    private let pruner: JournalPruner
     private let logger: Logger
 
-    public init(configuration: ServerConfiguration, logger: Logger) throws {
+    /// `metricsRegistry`: where the metrics go when `metricsPort` is set
+    /// (the executable passes the one it bootstrapped `MetricsSystem`
+    /// with); nil: a registry of this server's own.
+    public init(configuration: ServerConfiguration, logger: Logger,
+                metricsRegistry: PrometheusCollectorRegistry? = nil) throws {
         self.configuration = configuration
         self.logger = logger
         let tokens = try configuration.tokensPath.map { try TokenFile(path: $0) }
@@ -29,6 +38,7 @@ public final class ProfilesServer: Sendable {
         let database = try ProfilesDatabase(path: configuration.databasePath, synchronous: configuration.synchronous,
                                             logger: logger)
         self.database = database
+        pruner = JournalPruner(database: database, retention: configuration.eventsRetention, logger: logger)
 
         let limits = ConnectionLimits(maxLineBytes: configuration.maxLineBytes, maxOutputBytes: configuration.maxOutputBytes,
                                       idleTimeout: configuration.idleTimeout)
@@ -44,14 +54,34 @@ public final class ProfilesServer: Sendable {
             logger: logger, rejectionLine: rejection
         ) { connection in
             RPCConnection(connection: connection, processor: RequestProcessor(bus: busBox.bus!), authRequired: authRequired,
-                          logger: logger)
+                          maxPushBacklog: configuration.maxOutputBytes, logger: logger)
         }
         self.transport = transport
         let info = ServerInfo(version: Self.version, authRequired: authRequired) { [weak transport] in
             (transport?.currentConnections ?? 0, transport?.totalConnections ?? 0)
         }
-        let bus = CommandBus(logger: logger) { registry in
-            registry.registerAllMethods(database: database, info: info, tokens: tokens)
+        let metrics = configuration.metricsPort.map { _ in ServerMetrics(registry: metricsRegistry ?? PrometheusCollectorRegistry()) }
+        self.metrics = metrics
+        metricsListener = metrics.map { metrics in
+            var listenerLogger = logger
+            listenerLogger[metadataKey: "listener"] = "metrics"
+            let databasePath = configuration.databasePath
+            let openConnections: @Sendable () -> Int = { [weak transport] in transport?.currentConnections ?? 0 }
+            return TCPServer(
+                configuration: .init(host: configuration.metricsHost, port: configuration.metricsPort ?? 0, maxConnections: 16,
+                                     limits: ConnectionLimits(maxLineBytes: 8 * 1024, idleTimeout: 10)),
+                logger: listenerLogger, rejectionLine: MetricsHTTPConnection.busyResponse
+            ) { connection in
+                MetricsHTTPConnection(connection: connection, deadline: 10) {
+                    metrics.exposition(openConnections: openConnections(), databasePath: databasePath)
+                }
+            }
+        }
+        let telemetry = CallTelemetry(logger: logger,
+                                      slowNanoseconds: configuration.slowRequestMilliseconds.map { UInt64(max(0, $0) * 1e6) },
+                                      metrics: metrics)
+        let bus = CommandBus(logger: logger, observer: telemetry) { registry in
+            registry.registerAllMethods(database: database, info: info, tokens: tokens, feed: EventFeed(database: database))
         }
         busBox.bus = bus
         self.bus = bus
@@ -60,20 +90,35 @@ public final class ProfilesServer: Sendable {
     /// Binds and starts serving; returns the bound address.
     @discardableResult
     public func start() throws -> SocketAddress {
-        let address = try transport.start()
+        if let metricsListener {
+            let metricsAddress = try metricsListener.start()
+            logger.info("metrics on \(metricsAddress)")
+        }
+        let address: SocketAddress
+        do {
+            address = try transport.start()
+        } catch {
+            _ = metricsListener?.shutdown(grace: 0, timeout: 1)
+            throw error
+        }
+        pruner.start()
         logger.info("listening on \(address)")
         return address
     }
 
     public var address: SocketAddress? { transport.boundAddress }
+    /// Where `GET /metrics` is served, once started; nil without metrics.
+    public var metricsAddress: SocketAddress? { metricsListener?.boundAddress }
 
     /// Graceful stop: no new connections, every received request answered,
     /// connections closed, WAL checkpointed, database closed.
     public func shutdown() {
         logger.info("shutting down")
+        _ = metricsListener?.shutdown(grace: 0, timeout: 1)
         if !transport.shutdown(grace: configuration.drainGrace, timeout: configuration.drainTimeout) {
             logger.warning("some connections did not drain in time")
         }
+        pruner.stop()
         do {
             try database.checkpoint()
             try database.close()

@@ -11,9 +11,10 @@ final class RPCConnection: ConnectionDelegate {
     private let session: Session
     private let logger: Logger
 
-    init(connection: Connection, processor: RequestProcessor, authRequired: Bool, logger: Logger) {
+    init(connection: Connection, processor: RequestProcessor, authRequired: Bool, maxPushBacklog: Int, logger: Logger) {
         self.processor = processor
         self.session = Session(connectionID: connection.id, authRequired: authRequired)
+        session.pusher = ConnectionPusher(connection: connection, maxUnsentBytes: maxPushBacklog)
         self.logger = logger
         logger.debug("connection opened", metadata: ["connection": "\(connection.id)", "peer": "\(connection.peer)"])
     }
@@ -40,6 +41,7 @@ final class RPCConnection: ConnectionDelegate {
     }
 
     func connectionDidClose(_ connection: Connection) {
+        session.connectionClosed()
         logger.debug("connection closed", metadata: ["connection": "\(connection.id)"])
     }
 }

@@ -21,6 +21,19 @@ public struct ServerConfiguration: Sendable {
     public var tokensPath: String?
     /// Without tokens, allow binding a non-loopback address anyway.
     public var insecure = false
+    /// Calls that run at least this many milliseconds are logged as
+    /// warnings (`0`: every call); nil: never.
+    public var slowRequestMilliseconds: Double? = 100
+    /// Port of the Prometheus `GET /metrics` listener (`0` picks a free
+    /// one); nil: no listener and no metrics recorded.
+    public var metricsPort: Int?
+    /// Address the metrics listener binds. It serves counters only, no
+    /// customer data, so protected mode does not apply to it.
+    public var metricsHost = "127.0.0.1"
+
+    /// How long change-feed events are kept; older ones are pruned in the
+    /// background (SPEC §9).
+    public var eventsRetention: TimeInterval = 7 * 24 * 3600
 
     public init() {}
 }

@@ -103,6 +103,44 @@ enum Migrations {
                 END;
                 """)
         }
+        migrator.registerMigration("v2-feed") { db in
+            try db.execute(sql: """
+                -- The change feed (SPEC §9): one row per committed write, in
+                -- commit order. AUTOINCREMENT: a seq is never handed out
+                -- twice, even after the newest events are pruned.
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    workspace TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    entity TEXT NOT NULL,            -- the entity's id as JSON (a number, or a field's key)
+                    at INTEGER NOT NULL,             -- ms since 1970
+                    data TEXT NOT NULL               -- JSON: {"params":…,"result":…}
+                );
+                CREATE INDEX events_by_workspace ON events(workspace, seq);
+                CREATE INDEX events_by_time ON events(at);
+
+                -- Answers of writes made with an idempotency_key (SPEC §8),
+                -- stored in the write's own transaction.
+                CREATE TABLE idempotency_keys (
+                    workspace TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    method TEXT NOT NULL,
+                    request TEXT NOT NULL,           -- the params as canonical JSON
+                    answer TEXT NOT NULL,            -- the result as JSON
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (workspace, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX idempotency_keys_by_time ON idempotency_keys(at);
+
+                -- The newest seq removed by retention: a reader asking for
+                -- events after an older seq has missed some.
+                CREATE TABLE feed_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    pruned_through INTEGER NOT NULL
+                );
+                INSERT INTO feed_state(id, pruned_through) VALUES (1, 0);
+                """)
+        }
         return migrator
     }
 }

@@ -14,9 +14,8 @@ public final class ProfilesDatabase: Sendable {
     public let synchronous: Synchronous
     let pool: DatabasePool
     private let writer: WriteBatcher
-
-    /// The part of the file reads map (SQLite caps it at its own limit).
-    static let mmapBytes: Int64 = 1 << 34
+    /// Fired after every commit (the change feed listens).
+    public let committed = CommitSignal()
 
     /// Opens (creating folder and file if needed) and migrates.
     public init(path: String, synchronous: Synchronous = .full, busyTimeout: TimeInterval = 5, logger: Logger? = nil) throws {
@@ -29,10 +28,6 @@ public final class ProfilesDatabase: Sendable {
         config.foreignKeysEnabled = true
         config.maximumReaderCount = 8
         config.label = "profiles"
-        // Reads map the file instead of copying each page through read(2):
-        // a search that visits 25,000 rows spends half its time in those
-        // copies otherwise. Only the pages touched count toward RSS.
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = \(Self.mmapBytes)") }
         pool = try DatabasePool(path: path, configuration: config)
         // GRDB sets synchronous=NORMAL on the writer after prepareDatabase,
         // so the chosen level is applied here, once the pool is open.
@@ -40,13 +35,22 @@ public final class ProfilesDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
         }
         try Migrations.migrator.migrate(pool)
-        writer = WriteBatcher(pool: pool)
+        writer = WriteBatcher(pool: pool, committed: committed)
     }
 
     /// Runs `body` as one atomic write (a savepoint in a group-committed
     /// transaction) and returns once it is durable.
+    /// When the caller bound a `WriteIntent`, its event and idempotency
+    /// key are written in the same savepoint.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try writer.write(body)
+        guard let intent = WriteIntent.current else { return try writer.write(body) }
+        return try writer.write { db in
+            let result = try body(db)
+            if let value = result as? any Encodable, let record = try intent.record(value) {
+                try Journal.record(db, intent: intent, record: record)
+            }
+            return result
+        }
     }
 
     /// Group-commit transactions and the writes they held, since open.

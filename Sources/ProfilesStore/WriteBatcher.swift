@@ -22,7 +22,13 @@ final class WriteBatcher: @unchecked Sendable {
     /// holds the write lock.
     static let maxBatch = 256
 
-    init(pool: DatabasePool) { self.pool = pool }
+    /// Fired after each successful commit, before the callers are answered.
+    private let committed: CommitSignal
+
+    init(pool: DatabasePool, committed: CommitSignal) {
+        self.pool = pool
+        self.committed = committed
+    }
 
     /// One caller's write. The caller waits on `done` and reads `outcome`
     /// afterwards; `outcome` is written only by the writer before `done`
@@ -96,6 +102,7 @@ final class WriteBatcher: @unchecked Sendable {
                     return .commit
                 }
             }
+            committed.fire()
         } catch {
             // The commit itself failed: nothing of this batch is durable.
             for job in batch where job.failure == nil { job.failure = error }

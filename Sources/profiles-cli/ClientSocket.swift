@@ -30,7 +30,7 @@ struct ClientSocket {
                     return ClientSocket(fd: fd)
                 }
                 lastError = String(cString: strerror(errno))
-                close(fd)
+                Glibc.close(fd)
             }
             info = current.pointee.ai_next
         }
@@ -48,6 +48,17 @@ struct ClientSocket {
             offset += n
         }
         return true
+    }
+
+    /// Whether a read would not block: an answer, an unasked line (e.g.
+    /// `overloaded`) or the server's close is waiting.
+    func hasPendingInput() -> Bool {
+        var fds = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&fds, 1, 0) > 0
+    }
+
+    func close() {
+        _ = Glibc.close(fd)
     }
 
     /// Reads up to the first `\n` (blocking). Nil on EOF before a line.

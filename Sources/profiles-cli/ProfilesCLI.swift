@@ -8,45 +8,29 @@ import Glibc
 struct ProfilesCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles-cli",
-        abstract: "A netcat-style client for profiles-server.",
+        abstract: "A client for profiles-server: a prompt on a terminal, netcat-style otherwise.",
         discussion: """
-            With no subcommand, each line of standard input is sent as it is and each answer \
-            line is printed in order (pipe mode). Exit status: 0 when every answer was a result, \
-            1 when any was an error, 2 when the server cannot be reached.
+            With no subcommand and standard input a terminal, an interactive prompt with line \
+            editing, history and method completion (type .help there). Otherwise each line of \
+            standard input is sent as it is and each answer line is printed in order (pipe mode). \
+            Exit status: 0 when every answer was a result, 1 when any was an error (or the token \
+            was refused), 2 when the server cannot be reached.
             """,
         subcommands: [PipeMode.self, CallMode.self],
         defaultSubcommand: PipeMode.self
     )
 }
 
-/// Where the server is: flags first, then PROFILES_HOST / PROFILES_PORT.
-struct ConnectionOptions: ParsableArguments {
-    @Option(help: "Server host. [env: PROFILES_HOST] (default: 127.0.0.1)")
-    var host: String?
-    @Option(help: "Server port. [env: PROFILES_PORT] (default: 7411)")
-    var port: Int?
-
-    var resolvedHost: String { host ?? ProcessInfo.processInfo.environment["PROFILES_HOST"] ?? "127.0.0.1" }
-    var resolvedPort: Int { port ?? ProcessInfo.processInfo.environment["PROFILES_PORT"].flatMap(Int.init) ?? 7411 }
-
-    /// Connects or exits with status 2 and a message on stderr.
-    func connectOrExit() -> ClientSocket {
-        do {
-            return try ClientSocket.connect(host: resolvedHost, port: resolvedPort)
-        } catch {
-            FileHandle.standardError.write(Data("profiles-cli: cannot connect to \(resolvedHost):\(resolvedPort): \(error)\n".utf8))
-            Glibc.exit(2)
-        }
-    }
-}
-
 /// Sends stdin line by line, prints every answer in order.
 struct PipeMode: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pipe", abstract: "Send stdin lines, print answer lines (the default).")
+    static let configuration = CommandConfiguration(commandName: "pipe", abstract: "Send stdin lines, print answer lines (the default; a prompt when stdin is a terminal).")
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        let socket = connection.connectOrExit()
+        if isatty(STDIN_FILENO) == 1 {
+            Glibc.exit(InteractiveLoop(connection: connection).run())
+        }
+        let socket = connection.connectOrExit().socket
         let sawError = PipeLoop(socket: socket).run()
         Glibc.exit(sawError ? 1 : 0)
     }
@@ -67,7 +51,7 @@ struct CallMode: ParsableCommand {
     }
 
     func run() throws {
-        let socket = connection.connectOrExit()
+        let socket = connection.connectOrExit().socket
         let line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\(jsonString(method)),\"params\":\(params ?? "{}")}\n"
         guard socket.sendAll(Array(line.utf8)), let answer = socket.readLine() else {
             FileHandle.standardError.write(Data("profiles-cli: the server closed the connection without answering\n".utf8))

@@ -2,7 +2,9 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import Metrics
 import ProfilesServerKit
+import Prometheus
 import ProfilesStore
 #if canImport(Glibc)
 import Glibc
@@ -40,6 +42,16 @@ struct Serve: ParsableCommand {
     var synchronous: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: PROFILES_LOG_LEVEL] (default: info)")
     var logLevel: String?
+    @Option(help: "Log lines as text or json (one object per line). [env: PROFILES_LOG_FORMAT] (default: text)")
+    var logFormat: String?
+    @Option(help: "Log calls that run at least this many milliseconds as warnings; 0 = every call, off = never. [env: PROFILES_SLOW_MS] (default: 100)")
+    var slowMs: String?
+    @Option(help: "Serve Prometheus metrics on GET /metrics at this port; 0 picks a free one (logged). [env: PROFILES_METRICS_PORT] (default: off)")
+    var metricsPort: Int?
+    @Option(help: "Address the metrics port binds. [env: PROFILES_METRICS_HOST] (default: 127.0.0.1)")
+    var metricsHost: String?
+    @Option(help: "How long change-feed events are kept: a number with s, m, h or d. [env: PROFILES_EVENTS_RETENTION] (default: 7d)")
+    var eventsRetention: String?
     @Option(help: "Token file: lines 'TOKEN WORKSPACE[,WORKSPACE…]' ('*' = all). Turns on auth. [env: PROFILES_TOKENS]")
     var tokens: String?
     @Flag(help: "Without --tokens, allow binding a non-loopback address. [env: PROFILES_INSECURE=1]")
@@ -57,7 +69,18 @@ struct Serve: ParsableCommand {
         return parsed
     }
 
-    func makeConfiguration() throws -> (ServerConfiguration, Logger.Level) {
+    /// "90s", "15m", "12h", "7d" in seconds.
+    static func duration(_ text: String) -> TimeInterval? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        guard let unit = text.last.flatMap({ units[$0] }), let value = Double(text.dropLast()), value.isFinite else { return nil }
+        return value * unit
+    }
+
+    enum LogFormat: String, CaseIterable {
+        case text, json
+    }
+
+    func makeConfiguration() throws -> (ServerConfiguration, Logger.Level, LogFormat) {
         var config = ServerConfiguration()
         config.host = setting(host, "PROFILES_HOST") ?? config.host
         config.port = try number(port, "PROFILES_PORT", "port", default: config.port)
@@ -80,17 +103,58 @@ struct Serve: ParsableCommand {
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return (config, level)
+        let formatText = setting(logFormat, "PROFILES_LOG_FORMAT") ?? "text"
+        guard let format = LogFormat(rawValue: formatText.lowercased()) else {
+            throw ValidationError("--log-format must be text or json, not \(formatText)")
+        }
+        let slowText = setting(slowMs, "PROFILES_SLOW_MS") ?? "100"
+        if slowText.lowercased() == "off" {
+            config.slowRequestMilliseconds = nil
+        } else {
+            guard let slow = Double(slowText), slow.isFinite, slow >= 0 else {
+                throw ValidationError("--slow-ms must be a number of milliseconds (0 or more) or off, not \(slowText)")
+            }
+            config.slowRequestMilliseconds = slow
+        }
+        if let metricsPortText = setting(metricsPort.map(String.init), "PROFILES_METRICS_PORT") {
+            guard let port = Int(metricsPortText), (0...65535).contains(port) else {
+                throw ValidationError("--metrics-port must be 0...65535, not \(metricsPortText)")
+            }
+            config.metricsPort = port
+        }
+        config.metricsHost = setting(metricsHost, "PROFILES_METRICS_HOST") ?? config.metricsHost
+        if let retention = setting(eventsRetention, "PROFILES_EVENTS_RETENTION") {
+            guard let seconds = Self.duration(retention), seconds > 0 else {
+                throw ValidationError("--events-retention must be a positive number with s, m, h or d (e.g. 7d), not \(retention)")
+            }
+            config.eventsRetention = seconds
+        }
+        return (config, level, format)
     }
 
     func run() throws {
-        let (config, level) = try makeConfiguration()
+        let (config, level, format) = try makeConfiguration()
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "profiles")
+        // One registry for the process: the server's own metrics and any
+        // library's swift-metrics calls both end up on GET /metrics.
+        var metricsRegistry: PrometheusCollectorRegistry?
+        if config.metricsPort != nil {
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            metricsRegistry = registry
+        }
         signal(SIGPIPE, SIG_IGN)
         // SIGTERM/SIGINT are blocked before any thread exists (threads
         // inherit the mask) and taken with `sigwait` on this thread, never in
@@ -106,7 +170,7 @@ struct Serve: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         let server: ProfilesServer
         do {
-            server = try ProfilesServer(configuration: config, logger: logger)
+            server = try ProfilesServer(configuration: config, logger: logger, metricsRegistry: metricsRegistry)
             try server.start()
         } catch {
             logger.critical("cannot start: \(error)")

@@ -136,3 +136,13 @@ extension LineClient {
         return answers
     }
 }
+
+extension JSONObject {
+    /// The value as JSON with sorted keys, to compare two answers whole.
+    var canonical: String {
+        guard let raw, let data = try? JSONSerialization.data(withJSONObject: raw, options: [.sortedKeys, .fragmentsAllowed]) else {
+            return "nil"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

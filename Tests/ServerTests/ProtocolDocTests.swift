@@ -62,6 +62,16 @@ struct ProtocolDocTests {
                       actual:   \(line)
                     """)
             }
+            for pushedLine in example.pushed {
+                let expected = try #require(try? ProtocolDoc.parse(pushedLine), "the documented push at \(example.location) is not JSON")
+                guard let line = try client.readLine(), let actual = try? ProtocolDoc.parse(line) else {
+                    Issue.record("\(example.location): no pushed line after the answer; expected \(pushedLine)")
+                    return
+                }
+                if let mismatch = JSONComparer.compare(expected, actual, path: "$", mode: .exact) {
+                    Issue.record("\(example.location) (pushed): \(mismatch)\n  expected: \(pushedLine)\n  actual:   \(line)")
+                }
+            }
         }
     }
 
@@ -88,6 +98,9 @@ private enum ProtocolDoc {
         var request: String
         /// The documented answer line, or nil for a notification.
         var response: String?
+        /// Further `←` lines: notifications the server pushes right after
+        /// the answer (change-feed events), in order.
+        var pushed: [String] = []
         /// `Protocol.md:LINE`, where the block starts.
         var location: String
     }
@@ -123,6 +136,7 @@ private enum ProtocolDoc {
             let location = "Protocol.md:\(index + 1)"
             var request: String?
             var response: String?
+            var pushed: [String] = []
             index += 1
             while index < lines.count, lines[index].trimmingCharacters(in: .whitespaces) != "```" {
                 let line = lines[index]
@@ -130,8 +144,7 @@ private enum ProtocolDoc {
                     guard request == nil else { throw Failure(description: "\(location): two → lines in one block") }
                     request = String(line.dropFirst(2))
                 } else if line.hasPrefix("← ") {
-                    guard response == nil else { throw Failure(description: "\(location): two ← lines in one block") }
-                    response = String(line.dropFirst(2))
+                    if response == nil { response = String(line.dropFirst(2)) } else { pushed.append(String(line.dropFirst(2))) }
                 } else if !line.trimmingCharacters(in: .whitespaces).isEmpty {
                     throw Failure(description: "\(location): a line that starts with neither → nor ←: \(line)")
                 }
@@ -139,7 +152,7 @@ private enum ProtocolDoc {
             }
             guard index < lines.count else { throw Failure(description: "\(location): block is not closed") }
             guard let request else { throw Failure(description: "\(location): block without a → line") }
-            examples.append(Example(request: request, response: response, location: location))
+            examples.append(Example(request: request, response: response, pushed: pushed, location: location))
             index += 1
         }
         return examples
@@ -294,7 +307,7 @@ private enum JSONComparer {
     /// The member rules that hold at any depth.
     static func compareMember(_ key: String, _ e: [String: Any], _ a: [String: Any], path: String, mode: Mode) -> String? {
         let (expected, actual) = (e[key]!, a[key]!)
-        if key.hasSuffix("_at") {
+        if key.hasSuffix("_at") || key == "at" {
             guard let documented = expected as? String, isRFC3339(documented) else {
                 return "\(path): the documented value \(render(expected)) is not an RFC 3339 timestamp"
             }

@@ -1,0 +1,31 @@
+/// Told about every request the bus finished, so logs and metrics can be
+/// kept outside the bus. Called on the connection's queue after the call
+/// ran and before its answer is sent, so it must be cheap.
+public protocol CallObserver: Sendable {
+    func callFinished(_ call: FinishedCall)
+}
+
+/// One finished request, as the bus saw it.
+public struct FinishedCall: Sendable {
+    /// Stands for every method name that is not registered, so a client
+    /// cannot grow a table (or a metric's label set) without bound.
+    public static let unknownMethod = "(unknown)"
+    /// Stands for a request refused before it named a method (bad JSON,
+    /// bad envelope).
+    public static let invalidRequest = "(invalid)"
+
+    public let connectionID: UInt64
+    /// The registered name, `unknownMethod` or `invalidRequest`.
+    public let method: String
+    /// `"ok"`, or the error's `data.type` (`not_found`, `invalid_params`…).
+    public let outcome: String
+    /// Time the call ran in the bus; nil for a refused request (it never ran).
+    public let nanoseconds: UInt64?
+
+    public init(connectionID: UInt64, method: String, outcome: String, nanoseconds: UInt64?) {
+        self.connectionID = connectionID
+        self.method = method
+        self.outcome = outcome
+        self.nanoseconds = nanoseconds
+    }
+}

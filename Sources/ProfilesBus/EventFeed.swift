@@ -1,0 +1,129 @@
+import Dispatch
+import Foundation
+import ProfilesDomain
+import ProfilesProtocol
+import ProfilesStore
+
+/// Where a subscription's events go: one connection, written on its queue.
+public protocol EventPusher: AnyObject, Sendable {
+    /// The connection's serial queue; `push` is called only on it.
+    var queue: DispatchQueue { get }
+    /// A subscription began or ended on this connection (on `queue`).
+    func subscriptionStarted()
+    func subscriptionEnded()
+    /// Flushes what is queued and closes the connection (on `queue`).
+    func disconnect()
+    /// Queues one line. Returns false when the peer has fallen too far
+    /// behind; the pusher has then closed the connection.
+    func push(_ line: [UInt8]) -> Bool
+}
+
+/// Live subscriptions to the change feed (SPEC §9). A subscription never
+/// holds events itself: on every commit it reads from the events table
+/// what follows the last seq it sent, so replay and live push are the same
+/// read, with no gap and no duplicate at the seam.
+///
+/// `@unchecked Sendable`: `subscriptions` is guarded by `lock`.
+public final class EventFeed: @unchecked Sendable {
+    let database: ProfilesDatabase
+    private let lock = NSLock()
+    private var subscriptions: [ObjectIdentifier: Subscription] = [:]
+    /// Events read per step of a subscription's catch-up.
+    static let batch = 500
+
+    public init(database: ProfilesDatabase) {
+        self.database = database
+        database.committed.observe { [weak self] in self?.wakeAll() }
+    }
+
+    var subscriberCount: Int { lock.withLock { subscriptions.count } }
+
+    func add(_ subscription: Subscription) {
+        lock.withLock { subscriptions[ObjectIdentifier(subscription)] = subscription }
+        subscription.wake()
+    }
+
+    func remove(_ subscription: Subscription) {
+        _ = lock.withLock { subscriptions.removeValue(forKey: ObjectIdentifier(subscription)) }
+    }
+
+    private func wakeAll() {
+        for subscription in lock.withLock({ Array(subscriptions.values) }) { subscription.wake() }
+    }
+}
+
+/// One connection's subscription: sends the events of its workspace after
+/// `lastSeq`, in seq order, as `event` notifications.
+///
+/// `@unchecked Sendable`: `lastSeq` and `active` are touched only on the
+/// pusher's queue; `scheduled` is guarded by `lock`.
+final class Subscription: @unchecked Sendable {
+    private let feed: EventFeed
+    private let workspace: String
+    private let pusher: any EventPusher
+    private var lastSeq: Int64
+    private var active = true
+    private let lock = NSLock()
+    private var scheduled = false
+
+    init(feed: EventFeed, workspace: String, after: Int64, pusher: any EventPusher) {
+        self.feed = feed
+        self.workspace = workspace
+        self.pusher = pusher
+        self.lastSeq = after
+    }
+
+    /// From any thread: new events may exist. At most one pump is queued.
+    func wake() {
+        let start: Bool = lock.withLock {
+            if scheduled { return false }
+            scheduled = true
+            return true
+        }
+        if start { pusher.queue.async { self.pump() } }
+    }
+
+    /// On the pusher's queue: stop sending.
+    func cancel() {
+        active = false
+        feed.remove(self)
+    }
+
+    private func pump() {
+        // Cleared before reading, so a commit during the read queues
+        // another pump rather than being missed.
+        lock.withLock { scheduled = false }
+        while active {
+            let events: [FeedEvent]
+            do {
+                events = try feed.database.events(workspace: workspace, after: lastSeq, limit: EventFeed.batch)
+            } catch {
+                // Retention removed events this subscriber had not yet
+                // received (or the database failed): it must not go on with
+                // a gap. Disconnected, it learns why when it subscribes again.
+                cancel()
+                pusher.disconnect()
+                return
+            }
+            for event in events {
+                guard pusher.push(Envelope.encodeNotification(method: "event", params: event.json)) else {
+                    cancel()
+                    return
+                }
+                lastSeq = event.seq
+            }
+            if events.count < EventFeed.batch { return }
+        }
+    }
+}
+
+extension FeedEvent {
+    /// The event as the protocol shows it (SPEC §9).
+    var json: JSONValue {
+        .object([
+            "seq": .int(seq), "type": .string(type), "workspace": .string(workspace),
+            "id": (try? Envelope.decodeJSON(entity)) ?? .null, "at": .string(at.description),
+            "data": (try? Envelope.decodeJSON(data)) ?? .null,
+        ])
+    }
+}

@@ -1,0 +1,47 @@
+import ProfilesDomain
+import ProfilesProtocol
+import ProfilesStore
+
+/// events.read / subscribe / unsubscribe: the change feed (SPEC §9).
+extension CommandBus.Registry {
+    mutating func registerEventMethods(database: ProfilesDatabase, feed: EventFeed) {
+        register("events.read", params: ["after", "limit"]) { p, ctx in
+            let after = try p.sequence("after")
+            let events = try database.events(workspace: ctx.workspace, after: after, limit: p.limit())
+            return JSONValue.object(["events": .array(events.map(\.json)), "last_seq": .int(events.last?.seq ?? after)])
+        }
+
+        register("events.subscribe", params: ["after"]) { p, ctx in
+            guard let pusher = ctx.session.pusher else {
+                throw DomainError.invalid("after", "this connection cannot receive pushed events")
+            }
+            let after = try p.has("after") ? p.sequence("after") : database.lastEventSeq()
+            // Fails now, rather than in the push, when retention already
+            // removed events the subscriber would need.
+            _ = try database.events(workspace: ctx.workspace, after: after, limit: 0)
+            ctx.session.subscription?.cancel()
+            let subscription = Subscription(feed: feed, workspace: ctx.workspace, after: after, pusher: pusher)
+            ctx.session.subscription = subscription
+            pusher.subscriptionStarted()
+            // The first pump runs on the connection's queue after this
+            // answer has been queued, so the answer comes first.
+            feed.add(subscription)
+            return JSONValue.object(["subscribed": true, "after": .int(after)])
+        }
+
+        register("events.unsubscribe") { _, ctx in
+            let was = ctx.session.subscription != nil
+            ctx.session.endSubscription()
+            return JSONValue.object(["unsubscribed": .bool(was)])
+        }
+    }
+}
+
+extension Params {
+    /// A seq of the change feed: an integer ≥ 0, 0 when absent.
+    func sequence(_ key: String) throws(DomainError) -> Int64 {
+        guard let value = try optionalInteger(key) else { return 0 }
+        guard value >= 0 else { throw .invalid(key, "must be 0 or more") }
+        return value
+    }
+}

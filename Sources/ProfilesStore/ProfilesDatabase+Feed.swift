@@ -1,0 +1,85 @@
+import GRDB
+import ProfilesDomain
+
+/// One event of the change feed as stored; `entity` and `data` are JSON.
+public struct FeedEvent: Sendable {
+    public let seq: Int64
+    public let type: String
+    public let workspace: String
+    public let entity: String
+    public let at: Timestamp
+    public let data: String
+}
+
+/// The first answer to a write made with an idempotency key.
+public struct StoredAnswer: Sendable {
+    public let method: String
+    public let request: String
+    public let answer: String
+}
+
+/// The change feed (SPEC §9) and idempotency keys (SPEC §8), read side.
+extension ProfilesDatabase {
+    /// Events of a workspace after `after`, oldest first. Throws a
+    /// conflict when events after `after` were already pruned: the reader
+    /// would miss them.
+    public func events(workspace: String, after: Int64, limit: Int) throws -> [FeedEvent] {
+        try read { db in
+            let pruned = try Int64.fetchOne(db.cachedStatement(sql: "SELECT pruned_through FROM feed_state WHERE id = 1")) ?? 0
+            if after < pruned {
+                throw DomainError.conflict("events up to seq \(pruned) were removed by retention; after \(after) would miss some",
+                                           reason: "events_pruned", details: ["pruned_through": .int(pruned)])
+            }
+            return try db.rows("""
+                SELECT seq, type, workspace, entity, at, data FROM events WHERE workspace = ? AND seq > ? ORDER BY seq LIMIT ?
+                """, [workspace, after, limit]).map {
+                FeedEvent(seq: $0[0], type: $0[1], workspace: $0[2], entity: $0[3], at: Timestamp(milliseconds: $0[4]), data: $0[5])
+            }
+        }
+    }
+
+    /// The newest seq handed out so far, in any workspace (0 before the
+    /// first event).
+    public func lastEventSeq() throws -> Int64 {
+        try read { db in
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'")) ?? 0
+        }
+    }
+
+    /// The answer stored for a live idempotency key, if any.
+    public func storedAnswer(workspace: String, key: String) throws -> StoredAnswer? {
+        try read { db in
+            try db.row("SELECT method, request, answer FROM idempotency_keys WHERE workspace = ? AND key = ? AND at > ?",
+                       [workspace, key, Timestamp.now().milliseconds - Journal.keyLifetimeMilliseconds])
+                .map { StoredAnswer(method: $0[0], request: $0[1], answer: $0[2]) }
+        }
+    }
+
+    /// Removes events older than `eventsBefore` and expired idempotency
+    /// keys, in batches so the writer is never held long. Returns how
+    /// many of each were removed.
+    public func pruneJournal(eventsBefore: Timestamp, batch: Int = 5_000) throws -> (events: Int, keys: Int) {
+        var events = 0
+        var keys = 0
+        while true {
+            let removed: (Int, Int) = try write { db in
+                let newest = try Int64.fetchOne(db.cachedStatement(sql: """
+                    SELECT max(seq) FROM (SELECT seq FROM events WHERE at < ? ORDER BY at LIMIT ?)
+                    """), arguments: [eventsBefore.milliseconds, batch])
+                var gone = 0
+                if let newest {
+                    try db.run("DELETE FROM events WHERE seq <= ?", [newest])
+                    gone = db.changesCount
+                    try db.run("UPDATE feed_state SET pruned_through = max(pruned_through, ?) WHERE id = 1", [newest])
+                }
+                try db.run("""
+                    DELETE FROM idempotency_keys WHERE (workspace, key) IN (SELECT workspace, key FROM idempotency_keys WHERE at <= ? LIMIT ?)
+                    """, [Timestamp.now().milliseconds - Journal.keyLifetimeMilliseconds, batch])
+                return (gone, db.changesCount)
+            }
+            events += removed.0
+            keys += removed.1
+            if removed.0 < batch && removed.1 < batch { return (events, keys) }
+        }
+    }
+}

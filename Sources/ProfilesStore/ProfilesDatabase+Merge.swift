@@ -1,0 +1,54 @@
+import GRDB
+import ProfilesDomain
+
+extension ProfilesDatabase {
+    /// `profile.merge`: `from`'s contacts and notes move to `into`, its
+    /// field values fill `into`'s gaps (`into` wins where both have one),
+    /// and `from` is deleted, in one transaction. A dry run performs the
+    /// same merge in its savepoint and rolls it back, so its report is
+    /// exactly what the merge would do.
+    public func mergeProfiles(workspace: String, into: Int64, from: Int64, dryRun: Bool) throws -> ProfileMerge {
+        /// Carries a dry run's report out of the savepoint it rolls back.
+        struct RolledBack: Error { let report: ProfileMerge }
+        do {
+            return try write { db in
+                let report = try Profiles.merge(db, workspace: workspace, into: into, from: from)
+                if dryRun { throw RolledBack(report: report.with(dryRun: true)) }
+                return report
+            }
+        } catch let rolledBack as RolledBack {
+            return rolledBack.report
+        }
+    }
+}
+
+extension Profiles {
+    static func merge(_ db: Database, workspace: String, into: Int64, from: Int64) throws -> ProfileMerge {
+        let target = try fetch(db, workspace: workspace, id: into)
+        let source = try fetch(db, workspace: workspace, id: from)
+        var copied: [String] = []
+        var conflicts: [ProfileMerge.Conflict] = []
+        for key in source.fields.keys.sorted() {
+            let dropped = source.fields[key]!
+            if let kept = target.fields[key] {
+                if kept != dropped { conflicts.append(.init(key: key, kept: kept, dropped: dropped)) }
+            } else {
+                try db.run("""
+                    INSERT INTO field_values(profile_id, workspace, key, value)
+                    SELECT ?, workspace, key, value FROM field_values WHERE profile_id = ? AND key = ?
+                    """, [into, from, key])
+                copied.append(key)
+            }
+        }
+        try db.run("UPDATE contacts SET profile_id = ? WHERE profile_id = ?", [into, from])
+        let movedContacts = db.changesCount
+        try db.run("UPDATE notes SET profile_id = ? WHERE profile_id = ?", [into, from])
+        let movedNotes = db.changesCount
+        try db.run("DELETE FROM field_values WHERE profile_id = ?", [from])
+        try db.run("DELETE FROM profiles WHERE id = ?", [from])
+        try bump(db, id: into, contactDelta: movedContacts)
+        try SearchIndex.refresh(db, profileID: into)
+        return ProfileMerge(into: into, from: from, dryRun: false, movedContacts: movedContacts, movedNotes: movedNotes,
+                            copiedFields: copied, conflicts: conflicts, profile: try fetch(db, workspace: workspace, id: into))
+    }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Instructions per request of profiles-server, counted by valgrind's
+# callgrind: the server runs under callgrind twice per scenario, once
+# serving N requests and once serving none (same start-up, same seeding),
+# and the difference of the two totals is divided by N.
+# Usage: bench/callgrind.sh [BIN_DIR] [N]
+#   BIN_DIR: folder holding profiles-server (default: a release build here)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v valgrind >/dev/null; then
+  apt-get update && apt-get install -y valgrind
+fi
+bin=${1:-}
+if [ -z "$bin" ]; then
+  swift build -c release --product profiles-server >&2
+  bin=$(swift build -c release --show-bin-path)
+fi
+n=${2:-2000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Valgrind 3.19 gives up on the DWARF of some Swift release builds
+# ("Possibly corrupted debuginfo file"); counting instructions needs no
+# debug info, so a copy without it is run (symbols stay).
+strip --strip-debug -o "$work/profiles-server" "$bin/profiles-server"
+
+# One run: start the server under callgrind, seed, send COUNT requests of
+# SCENARIO one at a time on one connection, stop it; print its total Ir.
+run() {
+  local scenario=$1 count=$2 out="$work/cg.$1.$2"
+  rm -f "$work/db.sqlite"*
+  valgrind --tool=callgrind --callgrind-out-file="$out" \
+    "$work/profiles-server" --port 0 --db "$work/db.sqlite" --synchronous normal 2>"$work/log" &
+  local pid=$!
+  local port=""
+  for _ in $(seq 1 600); do
+    port=$(grep -o 'listening on [^ ]*' "$work/log" | sed 's/.*://' || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { cat "$work/log" >&2; exit 1; }
+  python3 - "$port" "$scenario" "$count" <<'PY'
+import json, socket, sys
+port, scenario, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+s = socket.create_connection(("127.0.0.1", port)); f = s.makefile("rwb")
+def call(method, params):
+    f.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}) + "\n").encode()); f.flush()
+    answer = json.loads(f.readline())
+    assert "result" in answer, answer
+for i in range(100):  # the same seeding in both runs
+    call("profile.create", {"name": f"Profile {i}"})
+for i in range(count):
+    if scenario == "ping": call("ping", {})
+    else: call("profile.get", {"id": 1 + i % 100})
+PY
+  kill -TERM "$pid"
+  wait "$pid" || true
+  grep -E '^(summary|totals):' "$out" | head -1 | awk '{print $2}'
+}
+
+echo "| request | instructions per request (Ir) | N |"
+echo "| --- | ---: | ---: |"
+for scenario in ping get; do
+  base=$(run "$scenario" 0)
+  loaded=$(run "$scenario" "$n")
+  label=$([ "$scenario" = get ] && echo "profile.get (by id, 100 profiles)" || echo ping)
+  echo "| $label | $(( (loaded - base) / n )) | $n |"
+done
