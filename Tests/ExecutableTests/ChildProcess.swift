@@ -1,4 +1,5 @@
 import Foundation
+import ProfilesTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -46,59 +47,23 @@ enum Binaries {
     }
 }
 
-/// Drains a pipe on a thread of its own into a buffer, so the child never
-/// blocks on a full pipe, and lets a test wait for a line with a deadline.
-///
-/// `@unchecked Sendable`: `bytes` and `ended` are guarded by `condition`.
-final class PipeReader: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var bytes: [UInt8] = []
-    private var ended = false
+/// A child's stdout or stderr, drained as it comes (`DescriptorReader`),
+/// with waits for a line or the end.
+final class PipeReader: Sendable {
+    private let reader: DescriptorReader
 
-    init(_ handle: FileHandle) {
-        let fd = handle.fileDescriptor
-        let thread = Thread { [self] in
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = read(fd, &chunk, chunk.count)
-                if n < 0 && errno == EINTR { continue }
-                condition.lock()
-                if n > 0 { bytes += chunk[0..<n] } else { ended = true }
-                condition.broadcast()
-                condition.unlock()
-                if n <= 0 { break }
-            }
-        }
-        thread.start()
-    }
+    init(_ handle: FileHandle) { reader = DescriptorReader(fileDescriptor: handle.fileDescriptor) }
 
-    var text: String {
-        condition.lock(); defer { condition.unlock() }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    var text: String { reader.text }
 
     /// Waits until a complete line satisfies `match`; returns it, or nil on
     /// EOF or when `timeout` passes.
     func waitForLine(timeout: TimeInterval, where match: (String) -> Bool) -> String? {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock(); defer { condition.unlock() }
-        while true {
-            let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            // The last element is an unterminated (partial) line.
-            if let line = lines.dropLast().first(where: { match(String($0)) }) { return String(line) }
-            if ended || !condition.wait(until: deadline) { return nil }
-        }
+        reader.wait(timeout: timeout) { DescriptorReader.completeLines($0).first(where: match) }
     }
 
     /// Waits for EOF; returns false if `timeout` passed first.
-    func waitForEnd(timeout: TimeInterval) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock(); defer { condition.unlock() }
-        while !ended {
-            if !condition.wait(until: deadline) { return ended }
-        }
-        return true
-    }
+    func waitForEnd(timeout: TimeInterval) -> Bool { reader.waitForEnd(timeout: timeout) }
 }
 
 /// A spawned executable with piped stdin, stdout and stderr.

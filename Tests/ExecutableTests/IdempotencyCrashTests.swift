@@ -29,7 +29,9 @@ import Glibc
             try client.send((0..<total).map(request).joined(separator: "\n") + "\n")
             while answered.count < total / 2, let line = try client.readLine() {
                 let answer = JSONObject(try JSONSerialization.jsonObject(with: Data(line.utf8)))
-                answered[try #require(answer["id"].int)] = try #require(answer["result"]["id"].int, "\(line)")
+                let request = try #require(answer["id"].int)
+                let id = try #require(answer["result"]["id"].int, "\(line)")
+                answered[request] = id
             }
             server.child.send(signal: SIGKILL)
             #expect(server.child.waitForExit(timeout: 10))

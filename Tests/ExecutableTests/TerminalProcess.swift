@@ -1,4 +1,5 @@
 import Foundation
+import ProfilesTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -9,15 +10,12 @@ import Glibc
 /// line editing is on. The test types keys on the other side and reads
 /// what the terminal would show (echo and escape sequences included).
 ///
-/// `@unchecked Sendable`: `output` and `ended` are guarded by `condition`;
-/// `master` is set once and closed only in `deinit`, after the reader
-/// thread (which holds `self`) has ended.
+/// `@unchecked Sendable`: `reaped` is used only by the test's own thread;
+/// `master` is set once and closed only in `deinit`.
 final class TerminalProcess: @unchecked Sendable {
     let process = Process()
     private let master: Int32
-    private let condition = NSCondition()
-    private var output: [UInt8] = []
-    private var ended = false
+    private let reader: DescriptorReader
     private let exited = DispatchSemaphore(value: 0)
     private var reaped = false
 
@@ -49,20 +47,7 @@ final class TerminalProcess: @unchecked Sendable {
         }
         // Only the child holds the terminal now, so reads end (EIO) when it exits.
         try terminal.close()
-        let fd = master
-        let thread = Thread { [self] in
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = read(fd, &chunk, chunk.count)
-                if n < 0 && errno == EINTR { continue }
-                condition.lock()
-                if n > 0 { output += chunk[0..<n] } else { ended = true }
-                condition.broadcast()
-                condition.unlock()
-                if n <= 0 { break }
-            }
-        }
-        thread.start()
+        reader = DescriptorReader(fileDescriptor: master)
     }
 
     deinit { close(master) }
@@ -83,32 +68,22 @@ final class TerminalProcess: @unchecked Sendable {
     }
 
     /// Everything shown so far.
-    var screen: String {
-        condition.lock(); defer { condition.unlock() }
-        return String(decoding: output, as: UTF8.self)
-    }
+    var screen: String { reader.text }
 
     /// A position in the output, for `waitFor(_:since:)`.
-    func mark() -> Int {
-        condition.lock(); defer { condition.unlock() }
-        return output.count
-    }
+    func mark() -> Int { reader.data.count }
 
     /// Waits until the output after `mark` shows each of `texts`, in that
     /// order; false when `timeout` passes first or the terminal closes.
     func waitFor(_ texts: [String], since mark: Int = 0, timeout: TimeInterval = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock(); defer { condition.unlock() }
-        while true {
+        reader.wait(timeout: timeout) { output -> Bool? in
             var rest = Substring(String(decoding: output[min(mark, output.count)...], as: UTF8.self))
-            var found = true
             for text in texts {
-                guard let range = rest.range(of: text) else { found = false; break }
+                guard let range = rest.range(of: text) else { return nil }
                 rest = rest[range.upperBound...]
             }
-            if found { return true }
-            if ended || !condition.wait(until: deadline) { return false }
-        }
+            return true
+        } ?? false
     }
 
     /// Waits until the program has taken the terminal out of canonical
