@@ -7,6 +7,7 @@
 #   BIN_DIR: folder holding profiles-server (default: a release build here)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 if ! command -v valgrind >/dev/null; then
   apt-get update && apt-get install -y valgrind
 fi
@@ -31,13 +32,8 @@ run() {
   valgrind --tool=callgrind --callgrind-out-file="$out" \
     "$work/profiles-server" --port 0 --db "$work/db.sqlite" --synchronous normal 2>"$work/log" &
   local pid=$!
-  local port=""
-  for _ in $(seq 1 600); do
-    port=$(grep -o 'listening on [^ ]*' "$work/log" | sed 's/.*://' || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { cat "$work/log" >&2; exit 1; }
+  local port
+  port=$(listen_port "$work/log" 60)
   python3 - "$port" "$scenario" "$count" <<'PY'
 import json, socket, sys
 port, scenario, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])

@@ -20,6 +20,7 @@
 # with apt-get if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 growth=0
 for arg in "$@"; do
   case $arg in
@@ -62,18 +63,6 @@ gcc -O2 -o "$work/sqlite-commit" bench/sqlite-commit.c -lsqlite3
 
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# The port a server logged as "listening on HOST:PORT".
-listen_port() {
-  local p
-  for _ in $(seq 1 300); do
-    p=$(grep -o 'listening on [^ ]*' "$1" 2>/dev/null | head -1 | sed 's/.*://' || true)
-    if [ -n "$p" ]; then echo "$p"; return 0; fi
-    sleep 0.05
-  done
-  cat "$1" >&2
-  return 1
 }
 
 start_profiles() { # DB LOG [options...]

@@ -6,6 +6,7 @@
 # Prints a Markdown table for docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 profiles=${1:-1000000}
 db=${2:-/tmp/profiles-bench/profiles-$profiles.sqlite}
 
@@ -20,12 +21,7 @@ log=$(mktemp)
 "$bin/profiles-server" --port 0 --db "$db" --synchronous normal 2>"$log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 1 100); do
-  port=$(grep -o 'listening on [^ ]*' "$log" | sed 's/.*://' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$log" >&2; exit 1; }
+port=$(listen_port "$log")
 
 echo "profiles: $profiles, database: $(du -h "$db" | cut -f1), machine: $(nproc) cores, $(uname -m)"
 "$bin/profiles-bench" search --port "$port" --profiles "$profiles" --markdown
