@@ -36,8 +36,6 @@ public final class EventFeed: @unchecked Sendable {
         database.committed.observe { [weak self] in self?.wakeAll() }
     }
 
-    var subscriberCount: Int { lock.withLock { subscriptions.count } }
-
     func add(_ subscription: Subscription) {
         lock.withLock { subscriptions[ObjectIdentifier(subscription)] = subscription }
         subscription.wake()

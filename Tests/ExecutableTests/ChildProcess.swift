@@ -72,8 +72,7 @@ final class ChildProcess {
     let stdout: PipeReader
     let stderr: PipeReader
     private let stdinPipe = Pipe()
-    private let exited = DispatchSemaphore(value: 0)
-    private var reaped = false
+    private let exit: ProcessExit
 
     init(_ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:]) throws {
         process.executableURL = executable
@@ -86,8 +85,7 @@ final class ChildProcess {
         process.standardInput = stdinPipe
         process.standardOutput = out
         process.standardError = err
-        let exited = self.exited
-        process.terminationHandler = { _ in exited.signal() }
+        exit = ProcessExit(process)
         try process.run()
         stdout = PipeReader(out.fileHandleForReading)
         stderr = PipeReader(err.fileHandleForReading)
@@ -104,30 +102,19 @@ final class ChildProcess {
     }
 
     func send(signal: Int32) {
-        if !reaped { kill(pid, signal) }
+        if !exit.reaped { kill(pid, signal) }
     }
 
     /// Waits for the process to end; false if `timeout` passed first.
-    func waitForExit(timeout: TimeInterval) -> Bool {
-        if reaped { return true }
-        if exited.wait(timeout: .now() + timeout) == .timedOut { return false }
-        reaped = true
-        return true
-    }
+    func waitForExit(timeout: TimeInterval) -> Bool { exit.wait(timeout: timeout) }
 
     /// The exit status, when the process exited normally (not by a signal).
-    var exitStatus: Int32? {
-        guard reaped, process.terminationReason == .exit else { return nil }
-        return process.terminationStatus
-    }
+    var exitStatus: Int32? { exit.status }
 
     /// For `defer`: make sure nothing outlives the test.
     func killIfRunning() {
         try? stdinPipe.fileHandleForWriting.close()
-        if !waitForExit(timeout: 0) {
-            kill(pid, SIGKILL)
-            _ = waitForExit(timeout: 10)
-        }
+        exit.killIfRunning()
     }
 
     /// Runs to completion with `input` on stdin; kills the process if it

@@ -10,14 +10,13 @@ import Glibc
 /// line editing is on. The test types keys on the other side and reads
 /// what the terminal would show (echo and escape sequences included).
 ///
-/// `@unchecked Sendable`: `reaped` is used only by the test's own thread;
+/// `@unchecked Sendable`: `exit` is used only by the test's own thread;
 /// `master` is set once and closed only in `deinit`.
 final class TerminalProcess: @unchecked Sendable {
     let process = Process()
     private let master: Int32
     private let reader: DescriptorReader
-    private let exited = DispatchSemaphore(value: 0)
-    private var reaped = false
+    private let exit: ProcessExit
 
     init(_ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:],
          rows: UInt16 = 40, columns: UInt16 = 120) throws {
@@ -37,8 +36,7 @@ final class TerminalProcess: @unchecked Sendable {
         process.standardInput = terminal
         process.standardOutput = terminal
         process.standardError = terminal
-        let exited = self.exited
-        process.terminationHandler = { _ in exited.signal() }
+        exit = ProcessExit(process)
         do {
             try process.run()
         } catch {
@@ -102,24 +100,13 @@ final class TerminalProcess: @unchecked Sendable {
     }
 
     /// Waits for the process to end; false if `timeout` passed first.
-    func waitForExit(timeout: TimeInterval) -> Bool {
-        if reaped { return true }
-        if exited.wait(timeout: .now() + timeout) == .timedOut { return false }
-        reaped = true
-        return true
-    }
+    func waitForExit(timeout: TimeInterval) -> Bool { exit.wait(timeout: timeout) }
 
     /// The exit status, when the process exited normally (not by a signal).
-    var exitStatus: Int32? {
-        guard reaped, process.terminationReason == .exit else { return nil }
-        return process.terminationStatus
-    }
+    var exitStatus: Int32? { exit.status }
 
     /// For `defer`: make sure nothing outlives the test.
     func killIfRunning() {
-        if !waitForExit(timeout: 0) {
-            kill(process.processIdentifier, SIGKILL)
-            _ = waitForExit(timeout: 10)
-        }
+        exit.killIfRunning()
     }
 }
