@@ -6,9 +6,13 @@ import ProfilesStore
 extension CommandBus.Registry {
     mutating func registerEventMethods(database: ProfilesDatabase, feed: EventFeed) {
         register("events.read", params: ["after", "limit"]) { p, ctx in
-            let after = try p.sequence("after")
-            let events = try database.events(workspace: ctx.workspace, after: after, limit: p.limit())
-            return JSONValue.object(["events": .array(events.map(\.json)), "last_seq": .int(events.last?.seq ?? after)])
+            // Without `after`, the page starts at the oldest event kept.
+            let after = try p.raw("after") == nil ? nil : p.sequence("after")
+            let page = try database.feedPage(workspace: ctx.workspace, after: after, limit: p.limit())
+            return JSONValue.object([
+                "events": .array(page.events.map(\.json)), "last_seq": .int(page.events.last?.seq ?? page.after),
+                "first_seq": page.firstSeq.map(JSONValue.int) ?? .null, "head_seq": .int(page.headSeq),
+            ])
         }
 
         register("events.subscribe", params: ["after"]) { p, ctx in

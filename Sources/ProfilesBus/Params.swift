@@ -6,7 +6,11 @@ import ProfilesProtocol
 public struct Params: Sendable {
     public let values: [String: JSONValue]
 
-    public init(_ values: [String: JSONValue]) { self.values = values }
+    /// Every string in the params, at any depth, is taken in Unicode NFC
+    /// (SPEC §6) before any handler validates, compares or stores it.
+    public init(_ values: [String: JSONValue]) {
+        self.values = values.values.contains(where: \.needsNFC) ? values.mapValues(\.nfc) : values
+    }
 
     /// The raw value; `null` counts as absent.
     public func raw(_ key: String) -> JSONValue? {
@@ -125,5 +129,27 @@ public struct Params: Sendable {
     where E.RawValue == String {
         guard raw(key) != nil else { throw missing(key) }
         return try optionalEnum(key, type)!
+    }
+}
+
+extension JSONValue {
+    /// Whether some string in the value is not ASCII (and so may not be NFC).
+    var needsNFC: Bool {
+        switch self {
+        case .string(let s): !s.utf8.allSatisfy { $0 < 0x80 }
+        case .array(let items): items.contains(where: \.needsNFC)
+        case .object(let members): members.values.contains(where: \.needsNFC)
+        case .null, .bool, .int, .double: false
+        }
+    }
+
+    /// The value with every string in NFC; member names stay as sent.
+    var nfc: JSONValue {
+        switch self {
+        case .string(let s): .string(s.nfc)
+        case .array(let items): .array(items.map(\.nfc))
+        case .object(let members): .object(members.mapValues(\.nfc))
+        case .null, .bool, .int, .double: self
+        }
     }
 }

@@ -9,13 +9,17 @@ public enum ContactIdentifier {
         }
     }
 
-    /// Other channels: trimmed, 1–255 characters, no control characters.
+    /// Other channels: trimmed, 1–255 characters, no control characters, no
+    /// bidi overrides.
     static func opaque(_ raw: String, field: String) throws(DomainError) -> String {
         let value = raw.trimmingWhitespace()
         guard !value.isEmpty else { throw .invalid(field, "must not be empty") }
         guard value.count <= 255 else { throw .invalid(field, "must be at most 255 characters") }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalid(field, "must not contain control characters")
+        }
+        guard !value.containsBidiControl else {
+            throw .invalid(field, "must not contain bidirectional override or isolate characters (U+202A–U+202E, U+2066–U+2069)")
         }
         return value
     }

@@ -17,26 +17,31 @@ public struct ProfileMerge: Sendable, Encodable {
     public let dryRun: Bool
     public let movedContacts: Int
     public let movedNotes: Int
+    /// What moved, so a mirror can follow without reading both profiles.
+    public let movedContactIDs: [Int64]
+    public let movedNoteIDs: [Int64]
     /// Keys only `from` had a value for, copied to `into`.
     public let copiedFields: [String]
     public let conflicts: [Conflict]
     /// `into` after the merge (for a dry run: as it would be).
     public let profile: Profile
 
-    public init(into: Int64, from: Int64, dryRun: Bool, movedContacts: Int, movedNotes: Int, copiedFields: [String],
+    public init(into: Int64, from: Int64, dryRun: Bool, movedContactIDs: [Int64], movedNoteIDs: [Int64], copiedFields: [String],
                 conflicts: [Conflict], profile: Profile) {
         self.into = into
         self.from = from
         self.dryRun = dryRun
-        self.movedContacts = movedContacts
-        self.movedNotes = movedNotes
+        self.movedContacts = movedContactIDs.count
+        self.movedNotes = movedNoteIDs.count
+        self.movedContactIDs = movedContactIDs
+        self.movedNoteIDs = movedNoteIDs
         self.copiedFields = copiedFields
         self.conflicts = conflicts
         self.profile = profile
     }
 
     public func with(dryRun: Bool) -> ProfileMerge {
-        ProfileMerge(into: into, from: from, dryRun: dryRun, movedContacts: movedContacts, movedNotes: movedNotes,
+        ProfileMerge(into: into, from: from, dryRun: dryRun, movedContactIDs: movedContactIDs, movedNoteIDs: movedNoteIDs,
                      copiedFields: copiedFields, conflicts: conflicts, profile: profile)
     }
 
@@ -45,6 +50,8 @@ public struct ProfileMerge: Sendable, Encodable {
         case dryRun = "dry_run"
         case movedContacts = "moved_contacts"
         case movedNotes = "moved_notes"
+        case movedContactIDs = "moved_contact_ids"
+        case movedNoteIDs = "moved_note_ids"
         case copiedFields = "copied_fields"
     }
 }

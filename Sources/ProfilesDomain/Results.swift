@@ -45,13 +45,25 @@ public struct ContactDeletion: Sendable, Encodable {
     public let id: Int64
     public let deleted = true
     public let deletedMoments: Int
-    public init(id: Int64, deletedMoments: Int) {
+    /// The profile the contact belonged to, which a mirror must update.
+    public let profileID: Int64?
+    public init(id: Int64, deletedMoments: Int, profileID: Int64?) {
         self.id = id
         self.deletedMoments = deletedMoments
+        self.profileID = profileID
     }
     enum CodingKeys: String, CodingKey {
         case id, deleted
         case deletedMoments = "deleted_moments"
+        case profileID = "profile_id"
+    }
+    /// `profile_id` is written as `null` for an unassigned contact.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(deleted, forKey: .deleted)
+        try container.encode(deletedMoments, forKey: .deletedMoments)
+        try container.encode(profileID, forKey: .profileID)
     }
 }
 

@@ -20,7 +20,8 @@ public enum Validation {
     }
 
     /// Trimmed text of 1...max characters without control characters
-    /// (newlines and tabs are allowed only when `multiline`).
+    /// (newlines and tabs are allowed only when `multiline`) and without
+    /// bidi overrides, which can make a text show as another.
     public static func text(_ raw: String, field: String, max: Int, multiline: Bool = false) throws(DomainError) -> String {
         let value = raw.trimmingWhitespace()
         guard !value.isEmpty else { throw .invalid(field, "must not be empty") }
@@ -29,6 +30,9 @@ public enum Validation {
             $0.properties.generalCategory == .control && !(multiline && ($0 == "\n" || $0 == "\t" || $0 == "\r"))
         }
         guard !bad else { throw .invalid(field, "must not contain control characters") }
+        guard !value.containsBidiControl else {
+            throw .invalid(field, "must not contain bidirectional override or isolate characters (U+202A–U+202E, U+2066–U+2069)")
+        }
         return value
     }
 

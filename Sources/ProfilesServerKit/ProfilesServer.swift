@@ -20,6 +20,8 @@ public final class ProfilesServer: Sendable {
     private let metricsListener: TCPServer?
     private let pruner: JournalPruner
     private let logger: Logger
+    /// Held until `shutdown`: no second server serves the same file.
+    private let fileLock: DatabaseFileLock
 
     /// `metricsRegistry`: where the metrics go when `metricsPort` is set
     /// (the executable passes the one it bootstrapped `MetricsSystem`
@@ -35,6 +37,7 @@ public final class ProfilesServer: Sendable {
             guard address.isLoopback else { throw ProtectedModeError(host: configuration.host) }
         }
         let authRequired = tokens != nil
+        fileLock = try DatabaseFileLock(databasePath: configuration.databasePath)
         let database = try ProfilesDatabase(path: configuration.databasePath, synchronous: configuration.synchronous,
                                             logger: logger)
         self.database = database
@@ -125,6 +128,7 @@ public final class ProfilesServer: Sendable {
         } catch {
             logger.error("closing the database failed", metadata: ["error": "\(error)"])
         }
+        fileLock.release()
         logger.info("stopped")
     }
 }

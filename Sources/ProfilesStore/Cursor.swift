@@ -1,46 +1,67 @@
 import Foundation
 import ProfilesDomain
 
-/// Opaque keyset cursors: the sort key and id of the last item of a page,
-/// base64url-encoded. Clients pass them back unchanged; a cursor that does
-/// not decode for the list it is given to is `invalid_params`.
+/// Opaque keyset cursors: the list's kind, a fingerprint of the call's
+/// scope (query, filter, sort, owner), and the sort key and id of the last
+/// item of a page, base64url-encoded. Clients pass them back unchanged. A
+/// cursor sent with another scope than it was made for is refused rather
+/// than silently paging another list (SPEC §7).
 enum Cursor {
-    static func encode(_ parts: [String]) -> String {
-        let text = parts.joined(separator: "\u{1F}")
+    static func encode(kind: String, scope: String, _ values: [String]) -> String {
+        let text = ([kind, fingerprint(scope)] + values).joined(separator: "\u{1F}")
         return Data(text.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// Decodes a cursor of `kind` with `count` parts after the kind.
-    static func decode(_ cursor: String, kind: String, count: Int) throws(DomainError) -> [String] {
+    /// The `count` values of a cursor of `kind` made for `scope`.
+    static func decode(_ cursor: String, kind: String, scope: String, count: Int) throws(DomainError) -> [String] {
         var b64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
         guard let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8) else {
-            throw .invalid("cursor", "is not a cursor returned by this list")
+            throw notOurs
         }
         let parts = text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == count + 1, parts[0] == kind else {
-            throw .invalid("cursor", "is not a cursor returned by this list")
+        guard parts.count == count + 2, parts[0] == kind else { throw notOurs }
+        guard parts[1] == fingerprint(scope) else {
+            throw .invalid("cursor", "was made for another query, filter or sort than this call's; send the same ones, or start again without cursor")
         }
-        return Array(parts.dropFirst())
+        return Array(parts.dropFirst(2))
     }
 
     /// A cursor holding one id (lists ordered by id).
-    static func id(_ cursor: String?, kind: String) throws(DomainError) -> Int64? {
+    static func id(_ cursor: String?, kind: String, scope: String) throws(DomainError) -> Int64? {
         guard let cursor else { return nil }
-        let parts = try decode(cursor, kind: kind, count: 1)
-        guard let id = Int64(parts[0]) else { throw .invalid("cursor", "is not a cursor returned by this list") }
+        let parts = try decode(cursor, kind: kind, scope: scope, count: 1)
+        guard let id = Int64(parts[0]) else { throw notOurs }
         return id
     }
 
     /// A cursor holding an integer sort key and an id.
-    static func pair(_ cursor: String?, kind: String) throws(DomainError) -> (Int64, Int64)? {
+    static func pair(_ cursor: String?, kind: String, scope: String) throws(DomainError) -> (Int64, Int64)? {
         guard let cursor else { return nil }
-        let parts = try decode(cursor, kind: kind, count: 2)
-        guard let key = Int64(parts[0]), let id = Int64(parts[1]) else {
-            throw .invalid("cursor", "is not a cursor returned by this list")
-        }
+        let parts = try decode(cursor, kind: kind, scope: scope, count: 2)
+        guard let key = Int64(parts[0]), let id = Int64(parts[1]) else { throw notOurs }
         return (key, id)
+    }
+
+    /// The scope of a call from its params, in a fixed order; nil values
+    /// are written as absent, so `"query":""` and no query differ only
+    /// where the list treats them differently (callers pass what they use).
+    static func scope(_ members: (String, String?)...) -> String {
+        members.map { "\($0.0)=\($0.1.map { "v" + $0 } ?? "-")" }.joined(separator: "\u{1E}")
+    }
+
+    static let notOurs = DomainError.invalid("cursor", "is not a cursor returned by this list")
+
+    /// FNV-1a, 64 bits: stable across processes and versions (Swift's
+    /// `Hasher` is seeded per process), and short in the cursor.
+    private static func fingerprint(_ scope: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in scope.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
     }
 }

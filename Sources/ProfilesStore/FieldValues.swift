@@ -88,7 +88,7 @@ enum FieldValues {
 /// Field definitions of a workspace.
 enum FieldDefinitions {
     static func all(_ db: Database, workspace: String) throws -> [FieldDefinition] {
-        try db.rows("SELECT key, label, type, options, required FROM field_definitions WHERE workspace = ? ORDER BY created_at, key",
+        try db.rows("SELECT key, label, type, options, required FROM field_definitions WHERE workspace = ? ORDER BY position",
                     [workspace]).map(decode)
     }
 

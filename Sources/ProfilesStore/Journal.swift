@@ -8,11 +8,41 @@ enum Journal {
     /// How long an idempotency key holds its answer (SPEC §8).
     static let keyLifetimeMilliseconds: Int64 = 24 * 60 * 60 * 1000
 
+    /// Installs, on the writer's connection, the temporary log of profiles
+    /// whose version a write changed: triggers fill it, the write's event
+    /// lists it (`data.profiles`), and each write starts it empty. A temp
+    /// table takes part in the savepoint, so a write that rolls back leaves
+    /// nothing in it.
+    static func prepare(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TEMP TABLE IF NOT EXISTS changed_profiles (id INTEGER PRIMARY KEY, version INTEGER NOT NULL);
+            CREATE TEMP TRIGGER IF NOT EXISTS changed_profiles_insert AFTER INSERT ON main.profiles BEGIN
+                INSERT OR REPLACE INTO changed_profiles(id, version) VALUES (new.id, new.version);
+            END;
+            CREATE TEMP TRIGGER IF NOT EXISTS changed_profiles_update AFTER UPDATE OF version ON main.profiles BEGIN
+                INSERT OR REPLACE INTO changed_profiles(id, version) VALUES (new.id, new.version);
+            END;
+            CREATE TEMP TRIGGER IF NOT EXISTS changed_profiles_delete AFTER DELETE ON main.profiles BEGIN
+                DELETE FROM changed_profiles WHERE id = old.id;
+            END;
+            """)
+    }
+
+    /// Called at the start of every write, with or without an intent.
+    static func begin(_ db: Database) throws {
+        try db.run("DELETE FROM temp.changed_profiles", [])
+    }
+
     static func record(_ db: Database, intent: WriteIntent, record: WriteIntent.Record) throws {
         let now = Timestamp.now().milliseconds
         if let type = record.eventType {
+            // `profiles`: every profile whose version this write changed,
+            // with its new version, so a mirror knows what to refresh.
             try db.run("""
-                INSERT INTO events(workspace, type, entity, at, data) VALUES (?, ?, ?, ?, '{"params":' || ? || ',"result":' || ? || '}')
+                INSERT INTO events(workspace, type, entity, at, data) VALUES (?, ?, ?, ?,
+                    '{"params":' || ? || ',"result":' || ? || ',"profiles":' ||
+                    (SELECT json_group_array(json_object('id', id, 'version', version))
+                     FROM (SELECT id, version FROM temp.changed_profiles ORDER BY id)) || '}')
                 """, [intent.workspace, type, record.entity, now, intent.request, record.answer])
         }
         if let key = intent.idempotencyKey {

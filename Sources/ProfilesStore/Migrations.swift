@@ -141,6 +141,31 @@ enum Migrations {
                 INSERT INTO feed_state(id, pruned_through) VALUES (1, 0);
                 """)
         }
+        migrator.registerMigration("v3-renormalize") { db in
+            try db.execute(sql: """
+                -- A second identifier a contact answers to in
+                -- profile.suggestions: what its own identifier became under
+                -- today's normalization when another contact already had
+                -- that (see Renormalization). Never merged silently.
+                CREATE TABLE contact_aliases (
+                    contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                    workspace TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    identifier TEXT NOT NULL,
+                    PRIMARY KEY (contact_id, identifier)
+                ) WITHOUT ROWID;
+                CREATE INDEX contact_aliases_by_identifier ON contact_aliases(workspace, channel, identifier);
+
+                -- field.list's order is creation order; two definitions made
+                -- in the same millisecond sorted by key before.
+                ALTER TABLE field_definitions ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+                UPDATE field_definitions SET position = (
+                    SELECT count(*) FROM field_definitions d
+                    WHERE d.workspace = field_definitions.workspace
+                      AND (d.created_at, d.key) <= (field_definitions.created_at, field_definitions.key));
+                """)
+            try Renormalization.run(db)
+        }
         return migrator
     }
 }

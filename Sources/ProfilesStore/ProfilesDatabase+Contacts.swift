@@ -56,7 +56,7 @@ extension ProfilesDatabase {
                 try Profiles.bump(db, id: profileID, contactDelta: -1)
                 try SearchIndex.refresh(db, profileID: profileID)
             }
-            return ContactDeletion(id: id, deletedMoments: moments)
+            return ContactDeletion(id: id, deletedMoments: moments, profileID: contact.profileID)
         }
     }
 
@@ -78,7 +78,9 @@ extension ProfilesDatabase {
             conditions.append("(instr(swiftLowercaseString(c.identifier), ?) > 0 OR instr(swiftLowercaseString(coalesce(c.name, '')), ?) > 0)")
             arguments += [query, query]
         }
-        if let after = try Cursor.id(cursor, kind: "c") {
+        let scope = Cursor.scope(("channel", filter.channel?.rawValue), ("profile_id", filter.profileID.map(String.init)),
+                                 ("unassigned", String(filter.unassigned)), ("query", filter.query.map(SearchIndex.normalizedQuery)))
+        if let after = try Cursor.id(cursor, kind: "c", scope: scope) {
             conditions.append("c.id > ?")
             arguments += [after]
         }
@@ -89,7 +91,7 @@ extension ProfilesDatabase {
             var items = try db.rows(sql, arguments).map(Contact.init(row:))
             let more = items.count > limit
             if more { items.removeLast() }
-            return Page(items: items, nextCursor: more ? items.last.map { Cursor.encode(["c", String($0.id)]) } : nil)
+            return Page(items: items, nextCursor: more ? items.last.map { Cursor.encode(kind: "c", scope: scope, [String($0.id)]) } : nil)
         }
     }
 }

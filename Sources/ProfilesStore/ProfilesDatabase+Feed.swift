@@ -18,32 +18,73 @@ public struct StoredAnswer: Sendable {
     public let answer: String
 }
 
+/// A page of `events.read`, with where the workspace's feed stands.
+public struct FeedPage: Sendable {
+    public let events: [FeedEvent]
+    /// Where the page starts: the caller's `after`, or without one the
+    /// newest seq removed by retention (the oldest kept follows it).
+    public let after: Int64
+    /// The workspace's oldest kept event, nil when it has none.
+    public let firstSeq: Int64?
+    /// The workspace's newest event, 0 when it has none: a snapshot taken
+    /// after reading it is followed from there (Protocol.md, "Mirroring").
+    public let headSeq: Int64
+}
+
 /// The change feed (SPEC §9) and idempotency keys (SPEC §8), read side.
 extension ProfilesDatabase {
-    /// Events of a workspace after `after`, oldest first. Throws a
-    /// conflict when events after `after` were already pruned: the reader
-    /// would miss them.
-    public func events(workspace: String, after: Int64, limit: Int) throws -> [FeedEvent] {
+    /// `events.read`: events of a workspace after `after` (nil: from the
+    /// oldest kept), oldest first, and the workspace's first and newest seq.
+    public func feedPage(workspace: String, after: Int64?, limit: Int) throws -> FeedPage {
         try read { db in
-            let pruned = try Int64.fetchOne(db.cachedStatement(sql: "SELECT pruned_through FROM feed_state WHERE id = 1")) ?? 0
-            if after < pruned {
-                throw DomainError.conflict("events up to seq \(pruned) were removed by retention; after \(after) would miss some",
-                                           reason: "events_pruned", details: ["pruned_through": .int(pruned)])
-            }
-            return try db.rows("""
-                SELECT seq, type, workspace, entity, at, data FROM events WHERE workspace = ? AND seq > ? ORDER BY seq LIMIT ?
-                """, [workspace, after, limit]).map {
-                FeedEvent(seq: $0[0], type: $0[1], workspace: $0[2], entity: $0[3], at: Timestamp(milliseconds: $0[4]), data: $0[5])
-            }
+            let start = try Self.checkedStart(db, after: after)
+            let events = try Self.events(db, workspace: workspace, after: start, limit: limit)
+            let bounds = try db.row("SELECT min(seq), max(seq) FROM events WHERE workspace = ?", [workspace])
+            return FeedPage(events: events, after: start, firstSeq: bounds?[0], headSeq: bounds?[1] ?? 0)
         }
+    }
+
+    /// Events of a workspace after `after`, oldest first (the push of a
+    /// subscription). Throws a conflict when events after `after` were
+    /// already pruned: the reader would miss them.
+    public func events(workspace: String, after: Int64, limit: Int) throws -> [FeedEvent] {
+        try read { db in try Self.events(db, workspace: workspace, after: Self.checkedStart(db, after: after), limit: limit) }
+    }
+
+    /// Where a reader asking for events after `after` starts. Nil starts at
+    /// the oldest kept event. A seq beyond the newest one handed out is
+    /// refused: the reader would silently skip the events up to it. One
+    /// older than what retention removed is a conflict: it would miss some.
+    private static func checkedStart(_ db: Database, after: Int64?) throws -> Int64 {
+        let pruned = try Int64.fetchOne(db.cachedStatement(sql: "SELECT pruned_through FROM feed_state WHERE id = 1")) ?? 0
+        guard let after else { return pruned }
+        let newest = try lastSeq(db)
+        if after > newest {
+            throw DomainError.invalid("after", "is \(after), beyond the newest seq of the feed, \(newest); pass a seq the feed returned")
+        }
+        if after < pruned {
+            throw DomainError.conflict("events up to seq \(pruned) were removed by retention; after \(after) would miss some",
+                                       reason: "events_pruned", details: ["pruned_through": .int(pruned)])
+        }
+        return after
+    }
+
+    private static func events(_ db: Database, workspace: String, after: Int64, limit: Int) throws -> [FeedEvent] {
+        try db.rows("""
+            SELECT seq, type, workspace, entity, at, data FROM events WHERE workspace = ? AND seq > ? ORDER BY seq LIMIT ?
+            """, [workspace, after, limit]).map {
+            FeedEvent(seq: $0[0], type: $0[1], workspace: $0[2], entity: $0[3], at: Timestamp(milliseconds: $0[4]), data: $0[5])
+        }
+    }
+
+    private static func lastSeq(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'")) ?? 0
     }
 
     /// The newest seq handed out so far, in any workspace (0 before the
     /// first event).
     public func lastEventSeq() throws -> Int64 {
-        try read { db in
-            try Int64.fetchOne(db.cachedStatement(sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'")) ?? 0
-        }
+        try read { db in try Self.lastSeq(db) }
     }
 
     /// The answer stored for a live idempotency key, if any.

@@ -8,10 +8,10 @@ extension ProfilesDatabase {
                 throw DomainError.conflict("field '\(definition.key)' is already defined", reason: "duplicate_key")
             }
             try db.run("""
-                INSERT INTO field_definitions(workspace, key, label, type, options, required, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO field_definitions(workspace, key, label, type, options, required, created_at, position)
+                VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), 0) + 1 FROM field_definitions WHERE workspace = ?))
                 """, [workspace, definition.key, definition.label, definition.type.rawValue,
-                      FieldDefinitions.encodeOptions(definition.options), definition.required, Timestamp.now().milliseconds])
+                      FieldDefinitions.encodeOptions(definition.options), definition.required, Timestamp.now().milliseconds, workspace])
             return definition
         }
     }

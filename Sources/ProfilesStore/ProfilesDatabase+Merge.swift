@@ -40,15 +40,15 @@ extension Profiles {
                 copied.append(key)
             }
         }
+        let movedContacts = try Int64.fetchAll(db, sql: "SELECT id FROM contacts WHERE profile_id = ? ORDER BY id", arguments: [from])
+        let movedNotes = try Int64.fetchAll(db, sql: "SELECT id FROM notes WHERE profile_id = ? ORDER BY id", arguments: [from])
         try db.run("UPDATE contacts SET profile_id = ? WHERE profile_id = ?", [into, from])
-        let movedContacts = db.changesCount
         try db.run("UPDATE notes SET profile_id = ? WHERE profile_id = ?", [into, from])
-        let movedNotes = db.changesCount
         try db.run("DELETE FROM field_values WHERE profile_id = ?", [from])
         try db.run("DELETE FROM profiles WHERE id = ?", [from])
-        try bump(db, id: into, contactDelta: movedContacts)
+        try bump(db, id: into, contactDelta: movedContacts.count)
         try SearchIndex.refresh(db, profileID: into)
-        return ProfileMerge(into: into, from: from, dryRun: false, movedContacts: movedContacts, movedNotes: movedNotes,
+        return ProfileMerge(into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
                             copiedFields: copied, conflicts: conflicts, profile: try fetch(db, workspace: workspace, id: into))
     }
 }

@@ -73,7 +73,12 @@ extension ProfilesDatabase {
             conditions.append("m.status = ?")
             arguments += [status.rawValue]
         }
-        if let (started, id) = try Cursor.pair(cursor, kind: "m") {
+        let scope: String
+        switch owner {
+        case .profile(let id): scope = Cursor.scope(("profile_id", String(id)), ("status", status?.rawValue))
+        case .contact(let id): scope = Cursor.scope(("contact_id", String(id)), ("status", status?.rawValue))
+        }
+        if let (started, id) = try Cursor.pair(cursor, kind: "m", scope: scope) {
             conditions.append("(m.started_at, m.id) < (?, ?)")
             arguments += [started, id]
         }
@@ -90,7 +95,7 @@ extension ProfilesDatabase {
             var items = try db.rows(sql, arguments).map(Moment.init(row:))
             let more = items.count > limit
             if more { items.removeLast() }
-            let next = more ? items.last.map { Cursor.encode(["m", String($0.startedAt.milliseconds), String($0.id)]) } : nil
+            let next = more ? items.last.map { Cursor.encode(kind: "m", scope: scope, [String($0.startedAt.milliseconds), String($0.id)]) } : nil
             return Page(items: items, nextCursor: next)
         }
     }

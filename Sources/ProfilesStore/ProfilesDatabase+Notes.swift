@@ -35,7 +35,8 @@ extension ProfilesDatabase {
 
     /// Newest first.
     public func listNotes(workspace: String, profileID: Int64, limit: Int, cursor: String?) throws -> Page<Note> {
-        let after = try Cursor.pair(cursor, kind: "n")
+        let scope = Cursor.scope(("profile_id", String(profileID)))
+        let after = try Cursor.pair(cursor, kind: "n", scope: scope)
         return try read { db in
             _ = try Profiles.fetch(db, workspace: workspace, id: profileID)
             var items: [Note]
@@ -51,7 +52,7 @@ extension ProfilesDatabase {
             }
             let more = items.count > limit
             if more { items.removeLast() }
-            let next = more ? items.last.map { Cursor.encode(["n", String($0.createdAt.milliseconds), String($0.id)]) } : nil
+            let next = more ? items.last.map { Cursor.encode(kind: "n", scope: scope, [String($0.createdAt.milliseconds), String($0.id)]) } : nil
             return Page(items: items, nextCursor: next)
         }
     }

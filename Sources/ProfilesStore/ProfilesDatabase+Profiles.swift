@@ -115,6 +115,7 @@ extension ProfilesDatabase {
     public func listProfiles(workspace: String, query rawQuery: String?, sort: ProfileSort, limit: Int,
                              cursor: String?) throws -> Page<Profile> {
         let query = rawQuery.map(SearchIndex.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
+        let scope = Cursor.scope(("query", query))
         var conditions = ["p.workspace = ?"]
         var arguments: StatementArguments = [workspace]
         /// The name-order cursor, as a key and id.
@@ -122,14 +123,14 @@ extension ProfilesDatabase {
         switch sort {
         case .name:
             if let cursor {
-                let parts = try Cursor.decode(cursor, kind: "pn", count: 2)
-                guard let id = Int64(parts[1]) else { throw DomainError.invalid("cursor", "is not a cursor returned by this list") }
+                let parts = try Cursor.decode(cursor, kind: "pn", scope: scope, count: 2)
+                guard let id = Int64(parts[1]) else { throw Cursor.notOurs }
                 conditions.append("(p.name_key, p.id) > (?, ?)")
                 arguments += [parts[0], id]
                 nameAfter = (parts[0], id)
             }
         case .recent:
-            if let (updated, id) = try Cursor.pair(cursor, kind: "pr") {
+            if let (updated, id) = try Cursor.pair(cursor, kind: "pr", scope: scope) {
                 conditions.append("(p.updated_at, p.id) < (?, ?)")
                 arguments += [updated, id]
             }
@@ -165,12 +166,12 @@ extension ProfilesDatabase {
             var next: String?
             if more, let last = rows.last {
                 next = sort == .name
-                    ? Cursor.encode(["pn", last[6], String(last[0] as Int64)])
-                    : Cursor.encode(["pr", String(last[5] as Int64), String(last[0] as Int64)])
+                    ? Cursor.encode(kind: "pn", scope: scope, [last[6], String(last[0] as Int64)])
+                    : Cursor.encode(kind: "pr", scope: scope, [String(last[5] as Int64), String(last[0] as Int64)])
             } else if let (key, id) = stoppedAt {
                 next = sort == .name
-                    ? Cursor.encode(["pn", String.fromDatabaseValue(key) ?? "", String(id)])
-                    : Cursor.encode(["pr", String(Int64.fromDatabaseValue(key) ?? 0), String(id)])
+                    ? Cursor.encode(kind: "pn", scope: scope, [String.fromDatabaseValue(key) ?? "", String(id)])
+                    : Cursor.encode(kind: "pr", scope: scope, [String(Int64.fromDatabaseValue(key) ?? 0), String(id)])
             }
             return Page(items: items, nextCursor: next)
         }

@@ -26,16 +26,22 @@ extension ProfilesDatabase {
             var values: [Value: [ProfileSuggestion.Source]] = [:]
             var ownProfile: Int64?
             var ownContact: Int64?
-            func add(_ contact: Contact) {
-                if contact.channel.usesPhoneNumber { values[Value(kind: .phone, text: contact.identifier), default: []].append(.contact(contact.id, contact.channel)) }
-                if contact.channel == .email { values[Value(kind: .email, text: contact.identifier), default: []].append(.contact(contact.id, contact.channel)) }
+            func add(_ contact: Contact) throws {
+                // A contact answers to its identifier and to its aliases
+                // (what it became under renormalization, see Renormalization).
+                let aliases = try String.fetchAll(db.cachedStatement(sql: "SELECT identifier FROM contact_aliases WHERE contact_id = ?"),
+                                                  arguments: [contact.id])
+                for identifier in [contact.identifier] + aliases {
+                    if contact.channel.usesPhoneNumber { values[Value(kind: .phone, text: identifier), default: []].append(.contact(contact.id, contact.channel)) }
+                    if contact.channel == .email { values[Value(kind: .email, text: identifier), default: []].append(.contact(contact.id, contact.channel)) }
+                }
             }
             switch subject {
             case .profile(let id):
                 let profile = try Profiles.fetch(db, workspace: workspace, id: id)
                 ownProfile = id
                 for contact in try db.rows("SELECT \(Columns.contact) FROM contacts c WHERE c.profile_id = ?", [id]).map(Contact.init(row:)) {
-                    add(contact)
+                    try add(contact)
                 }
                 for (key, value) in profile.fields {
                     guard case .string(let text) = value else { continue }
@@ -46,7 +52,7 @@ extension ProfilesDatabase {
                 let contact = try Contacts.fetch(db, workspace: workspace, id: id)
                 ownContact = id
                 ownProfile = contact.profileID
-                add(contact)
+                try add(contact)
             }
 
             // Candidates: a profile, or an unassigned contact.
@@ -57,7 +63,10 @@ extension ProfilesDatabase {
                 for channel in channels {
                     for contact in try db.rows("""
                         SELECT \(Columns.contact) FROM contacts c WHERE c.workspace = ? AND c.channel = ? AND c.identifier = ?
-                        """, [workspace, channel, value.text]).map(Contact.init(row:)) where contact.id != ownContact {
+                        UNION
+                        SELECT \(Columns.contact) FROM contact_aliases a JOIN contacts c ON c.id = a.contact_id
+                        WHERE a.workspace = ? AND a.channel = ? AND a.identifier = ?
+                        """, [workspace, channel, value.text, workspace, channel, value.text]).map(Contact.init(row:)) where contact.id != ownContact {
                         let candidate: Candidate = contact.profileID.map { .profile($0) } ?? .contact(contact.id)
                         found[candidate, default: []].append(.contact(contact.id, contact.channel))
                     }

@@ -35,6 +35,7 @@ public final class ProfilesDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
         }
         try Migrations.migrator.migrate(pool)
+        try pool.writeWithoutTransaction { db in try Journal.prepare(db) }
         writer = WriteBatcher(pool: pool, committed: committed)
     }
 
@@ -43,8 +44,14 @@ public final class ProfilesDatabase: Sendable {
     /// When the caller bound a `WriteIntent`, its event and idempotency
     /// key are written in the same savepoint.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
-        guard let intent = WriteIntent.current else { return try writer.write(body) }
+        guard let intent = WriteIntent.current else {
+            return try writer.write { db in
+                try Journal.begin(db)
+                return try body(db)
+            }
+        }
         return try writer.write { db in
+            try Journal.begin(db)
             let result = try body(db)
             if let value = result as? any Encodable, let record = try intent.record(value) {
                 try Journal.record(db, intent: intent, record: record)
