@@ -2,7 +2,7 @@ import ProfilesDomain
 import ProfilesProtocol
 import ProfilesStore
 
-/// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export
+/// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export / erase
 extension CommandBus.Registry {
     mutating func registerProfileMethods(database: ProfilesDatabase) {
         registerWrite("profile.create", params: ["name", "fields", "contact_ids", "move"], database: database,
@@ -77,6 +77,12 @@ extension CommandBus.Registry {
 
         register("profile.export", params: ["id"]) { p, ctx in
             try database.exportProfile(workspace: ctx.workspace, id: p.id("id"))
+        }
+
+        // The event carries ids and counts only (params `id`, `dry_run`).
+        registerWrite("profile.erase", params: ["id", "dry_run"], database: database,
+                      feed: .named("profile.erased")) { p, ctx in
+            try database.eraseProfile(workspace: ctx.workspace, id: p.id("id"), dryRun: p.bool("dry_run", default: false))
         }
     }
 }
