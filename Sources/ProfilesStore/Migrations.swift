@@ -153,7 +153,7 @@ enum Migrations {
                     channel TEXT NOT NULL,
                     identifier TEXT NOT NULL,
                     PRIMARY KEY (contact_id, identifier)
-                ) WITHOUT ROWID;
+                );
                 CREATE INDEX contact_aliases_by_identifier ON contact_aliases(workspace, channel, identifier);
 
                 -- field.list's order is creation order; two definitions made

@@ -137,7 +137,9 @@ enum Erasure {
     /// Events about an erased entity (by type and entity), and events that
     /// only refer to one (a profile or contact id in params or result, or a
     /// `profiles` member naming the profile). Both are rewritten; only the
-    /// first kind is searched for strings.
+    /// first kind is searched for strings. A `field.deleted` event lists
+    /// every profile it cleared but holds only the key and counts: it stays,
+    /// so the other profiles' mirrors still learn of it.
     static func matchingEvents(_ db: Database, workspace: String, ids: Ids) throws -> (about: [Int64], referencing: [Int64]) {
         let about = """
             ((e.type LIKE 'profile.%' AND e.entity IN (SELECT CAST(value AS TEXT) FROM json_each(:profiles)))
@@ -153,8 +155,8 @@ enum Erasure {
              OR json_extract(e.data, '$.params.from') IN (SELECT value FROM json_each(:profiles))
              OR json_extract(e.data, '$.params.contact_id') IN (SELECT value FROM json_each(:contacts))
              OR json_extract(e.data, '$.result.contact_id') IN (SELECT value FROM json_each(:contacts))
-             OR EXISTS (SELECT 1 FROM json_each(e.data, '$.profiles') p
-                        WHERE json_extract(p.value, '$.id') IN (SELECT value FROM json_each(:profiles))))
+             OR (e.type <> 'field.deleted' AND EXISTS (SELECT 1 FROM json_each(e.data, '$.profiles') p
+                        WHERE json_extract(p.value, '$.id') IN (SELECT value FROM json_each(:profiles)))))
             """
         // One pass over the workspace's events (JSON is only parsed for
         // rows the cheap entity test did not already take).

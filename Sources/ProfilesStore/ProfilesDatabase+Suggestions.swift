@@ -104,10 +104,18 @@ extension ProfilesDatabase {
     }
 }
 
-/// A normalized phone number or e-mail address.
+/// A normalized phone number or e-mail address. Equal by bytes, as SQLite
+/// compares them: Swift's String equality would make an identifier and its
+/// alias in another normal form one value.
 private struct Value: Hashable {
     let kind: ProfileSuggestion.Reason.Kind
     let text: String
+
+    static func == (a: Value, b: Value) -> Bool { a.kind == b.kind && a.text.utf8.elementsEqual(b.text.utf8) }
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        for byte in text.utf8 { hasher.combine(byte) }
+    }
 }
 
 private enum Candidate: Hashable, Comparable {

@@ -8,8 +8,9 @@ import ProfilesDomain
 /// It calls the domain's normalizers, unlike the frozen SQL of the other
 /// migrations: the point is to store what today's code would have stored.
 /// Where two contacts become one identifier, neither is merged or dropped:
-/// the older keeps its row, the other keeps its old identifier and gets
-/// the new one as an alias, which `profile.suggestions` matches on.
+/// the one that already has it (or, failing that, the first by id) holds
+/// it; the other keeps its old identifier and gets the new one as an
+/// alias, which `profile.suggestions` matches on.
 enum Renormalization {
     static func run(_ db: Database) throws {
         db.add(function: nfcFunction)
@@ -50,7 +51,9 @@ enum Renormalization {
             // A stored identifier today's rules refuse (say, a number that
             // is not valid) stays as it is: it was accepted once.
             let new = (try? ContactIdentifier.normalize(old.nfc, channel: channel)) ?? old.nfc
-            guard new != old else { continue }
+            // Bytes, not `==`: Swift's String equality holds for NFC and
+            // NFD forms of one text, SQLite's does not.
+            guard !new.utf8.elementsEqual(old.utf8) else { continue }
             let taken = try Bool.fetchOne(db, sql: """
                 SELECT EXISTS (SELECT 1 FROM contacts WHERE workspace = ? AND channel = ? AND identifier = ?)
                 """, arguments: [workspace, channel.rawValue, new]) ?? false
