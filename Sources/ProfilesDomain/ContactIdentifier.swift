@@ -1,9 +1,12 @@
 /// Normalizes contact identifiers so one person's address is stored once
 /// per channel, however it was typed (SPEC §6).
 public enum ContactIdentifier {
-    public static func normalize(_ raw: String, channel: Channel, field: String = "identifier") throws(DomainError) -> String {
+    /// `region` (e.g. "DE") lets phone numbers be given nationally; other
+    /// channels ignore it.
+    public static func normalize(_ raw: String, channel: Channel, region: String? = nil,
+                                 field: String = "identifier") throws(DomainError) -> String {
         switch channel {
-        case .whatsapp, .sms, .voice: return try PhoneNumber.normalize(raw, field: field)
+        case .whatsapp, .sms, .voice: return try PhoneNumber.normalize(raw, region: region, field: field)
         case .email: return try EmailAddress.normalize(raw, field: field)
         default: return try opaque(raw, field: field)
         }
@@ -22,32 +25,6 @@ public enum ContactIdentifier {
             throw .invalid(field, "must not contain bidirectional override or isolate characters (U+202A–U+202E, U+2066–U+2069)")
         }
         return value
-    }
-}
-
-/// E.164: `+`, then 7–15 digits, the first not 0. Spaces, dashes, dots and
-/// parentheses are dropped; a leading `00` becomes `+`.
-public enum PhoneNumber {
-    public static func normalize(_ raw: String, field: String = "identifier") throws(DomainError) -> String {
-        var digits: [UInt8] = []
-        var sawPlus = false
-        for (index, byte) in raw.trimmingWhitespace().utf8.enumerated() {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits.append(byte)
-            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"): continue
-            case UInt8(ascii: "+") where index == 0: sawPlus = true
-            default: throw .invalid(field, "must be a phone number in E.164 form, e.g. +4915112345678")
-            }
-        }
-        if !sawPlus {
-            guard digits.starts(with: [48, 48]) else {
-                throw .invalid(field, "must start with + or 00 and the country code")
-            }
-            digits.removeFirst(2)
-        }
-        guard (7...15).contains(digits.count) else { throw .invalid(field, "must have 7 to 15 digits") }
-        guard digits.first != UInt8(ascii: "0") else { throw .invalid(field, "the country code must not start with 0") }
-        return "+" + String(decoding: digits, as: UTF8.self)
     }
 }
 
