@@ -4,10 +4,11 @@ import ProfilesStore
 /// contact.upsert / get / update / delete / list
 extension CommandBus.Registry {
     mutating func registerContactMethods(database: ProfilesDatabase) {
-        registerWrite("contact.upsert", params: ["channel", "identifier", "name"], database: database,
+        registerWrite("contact.upsert", params: ["channel", "identifier", "name", "region"], database: database,
                       feed: FeedEntry(type: { $0["created"] == .bool(true) ? "contact.created" : "contact.updated" }, entity: { answer, _ in answer["contact"]?["id"] ?? .null })) { p, ctx in
             let channel = try p.requiredEnum("channel", Channel.self)
-            let identifier = try ContactIdentifier.normalize(p.string("identifier"), channel: channel)
+            // `region` reads a national phone number; other channels ignore it.
+            let identifier = try ContactIdentifier.normalize(p.string("identifier"), channel: channel, region: p.region())
             let name = try p.optionalString("name").map { n throws(DomainError) in try Validation.name(n) }
             return try database.upsertContact(workspace: ctx.workspace, channel: channel, identifier: identifier, name: name)
         }

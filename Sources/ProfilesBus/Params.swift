@@ -110,6 +110,17 @@ public struct Params: Sendable {
         return query
     }
 
+    /// `region`: the ISO 3166-1 alpha-2 region national phone numbers are
+    /// read in (e.g. "DE"), checked whatever the channel, so a typo is
+    /// reported rather than ignored.
+    public func region() throws(DomainError) -> String? {
+        guard let region = try optionalString("region") else { return nil }
+        guard PhoneNumber.isKnownRegion(region.trimmingWhitespace().uppercased()) else {
+            throw .invalid("region", "must be a known ISO 3166-1 alpha-2 region code, e.g. DE")
+        }
+        return region
+    }
+
     /// `limit` within 1...500, default 50.
     public func limit() throws(DomainError) -> Int {
         try Validation.limit(optionalInteger("limit").map { Int(clamping: $0) })

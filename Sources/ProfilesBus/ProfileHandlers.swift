@@ -5,14 +5,15 @@ import ProfilesStore
 /// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export / erase
 extension CommandBus.Registry {
     mutating func registerProfileMethods(database: ProfilesDatabase) {
-        registerWrite("profile.create", params: ["name", "fields", "contact_ids", "move"], database: database,
+        registerWrite("profile.create", params: ["name", "fields", "region", "contact_ids", "move"], database: database,
                       feed: .named("profile.created")) { p, ctx in
             let name = try Validation.name(p.string("name"))
             let fields = try p.fieldPatch("fields") ?? [:]
             let contactIDs = try p.optionalIDArray("contact_ids") ?? []
             guard Set(contactIDs).count == contactIDs.count else { throw DomainError.invalid("contact_ids", "must not repeat an id") }
             guard contactIDs.count <= 500 else { throw DomainError.invalid("contact_ids", "at most 500 contacts") }
-            return try database.createProfile(workspace: ctx.workspace, name: name, fields: fields, contactIDs: contactIDs,
+            return try database.createProfile(workspace: ctx.workspace, name: name, fields: fields, region: p.region(),
+                                              contactIDs: contactIDs,
                                               move: p.bool("move", default: false))
         }
 
@@ -27,11 +28,11 @@ extension CommandBus.Registry {
             return try database.profile(workspace: ctx.workspace, id: p.id("id"), include: include)
         }
 
-        registerWrite("profile.update", params: ["id", "name", "fields", "expected_version"], database: database,
+        registerWrite("profile.update", params: ["id", "name", "fields", "region", "expected_version"], database: database,
                       feed: .named("profile.updated")) { p, ctx in
             let name = try p.optionalString("name").map { name throws(DomainError) in try Validation.name(name) }
             return try database.updateProfile(workspace: ctx.workspace, id: p.id("id"), name: name, fields: p.fieldPatch("fields"),
-                                              expectedVersion: p.optionalInteger("expected_version"))
+                                              region: p.region(), expectedVersion: p.optionalInteger("expected_version"))
         }
 
         registerWrite("profile.delete", params: ["id", "expected_version"], database: database,

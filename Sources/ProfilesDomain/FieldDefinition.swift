@@ -38,8 +38,9 @@ public struct FieldDefinition: Sendable, Equatable, Encodable {
     }
 
     /// Validates and normalizes a value for this field. Errors name the
-    /// field by its key, as SPEC §7 asks.
-    public func validate(_ value: FieldValue) throws(DomainError) -> FieldValue {
+    /// field by its key, as SPEC §7 asks. `region` reads a national phone
+    /// number (ISO 3166-1 alpha-2; without it only international ones).
+    public func validate(_ value: FieldValue, region: String? = nil) throws(DomainError) -> FieldValue {
         let field = key
         switch (type, value) {
         case (.text, .string(let s)):
@@ -57,7 +58,7 @@ public struct FieldDefinition: Sendable, Equatable, Encodable {
         case (.url, .string(let s)):
             return .string(try WebURL.validate(s, field: field))
         case (.phone, .string(let s)):
-            return .string(try PhoneNumber.normalize(s, field: field))
+            return .string(try PhoneNumber.normalize(s, region: region, field: field))
         case (.select, .string(let s)):
             guard options?.contains(s) == true else {
                 throw .invalid(field, "must be one of: \((options ?? []).joined(separator: ", "))")

@@ -53,7 +53,7 @@ enum FieldValues {
     /// field must have a value afterwards. Returns whether anything changed.
     @discardableResult
     static func apply(_ db: Database, workspace: String, profileID: Int64, patch: [String: FieldValue?],
-                      checkRequired: Bool) throws -> Bool {
+                      region: String?, checkRequired: Bool) throws -> Bool {
         let definitions = try FieldDefinitions.all(db, workspace: workspace)
         let byKey = Dictionary(uniqueKeysWithValues: definitions.map { ($0.key, $0) })
         var changed = false
@@ -62,7 +62,7 @@ enum FieldValues {
                 throw DomainError.invalid(key, "is not a defined field; define it with field.define")
             }
             if let value = patch[key]! {
-                let stored = databaseValue(try definition.validate(value))
+                let stored = databaseValue(try definition.validate(value, region: region))
                 let current = try DatabaseValue.fetchOne(
                     db.cachedStatement(sql: "SELECT value FROM field_values WHERE profile_id = ? AND key = ?"), arguments: [profileID, key])
                 guard current != stored else { continue }

@@ -33,9 +33,11 @@ enum Journal {
         try db.run("DELETE FROM temp.changed_profiles", [])
     }
 
-    static func record(_ db: Database, intent: WriteIntent, record: WriteIntent.Record) throws {
+    /// `changed`: whether the write changed any row; one that did not is
+    /// no change to follow, so it has no event (its key is still kept).
+    static func record(_ db: Database, intent: WriteIntent, record: WriteIntent.Record, changed: Bool) throws {
         let now = Timestamp.now().milliseconds
-        if let type = record.eventType {
+        if let type = record.eventType, changed {
             // `profiles`: every profile whose version this write changed,
             // with its new version, so a mirror knows what to refresh.
             try db.run("""

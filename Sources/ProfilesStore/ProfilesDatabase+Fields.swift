@@ -25,8 +25,12 @@ extension ProfilesDatabase {
             if let label { definition.label = label }
             if let options { definition.options = try FieldDefinition.validateOptions(options, type: definition.type) }
             if let required { definition.required = required }
-            try db.run("UPDATE field_definitions SET label = ?, options = ?, required = ? WHERE workspace = ? AND key = ?",
-                       [definition.label, FieldDefinitions.encodeOptions(definition.options), definition.required, workspace, key])
+            // Only a real change touches the row (and so makes an event).
+            let options = FieldDefinitions.encodeOptions(definition.options)
+            try db.run("""
+                UPDATE field_definitions SET label = ?1, options = ?2, required = ?3 WHERE workspace = ?4 AND key = ?5
+                AND (label IS NOT ?1 OR options IS NOT ?2 OR required IS NOT ?3)
+                """, [definition.label, options, definition.required, workspace, key])
             return definition
         }
     }

@@ -50,8 +50,11 @@ extension ProfilesDatabase {
                 }
                 moment.lastActivityAt = last
             }
-            try db.run("UPDATE moments SET status = ?, subject = ?, last_activity_at = ? WHERE id = ?",
-                       [moment.status.rawValue, moment.subject, moment.lastActivityAt.milliseconds, id])
+            // Only a real change touches the row (and so makes an event).
+            try db.run("""
+                UPDATE moments SET status = ?1, subject = ?2, last_activity_at = ?3 WHERE id = ?4
+                AND (status IS NOT ?1 OR subject IS NOT ?2 OR last_activity_at IS NOT ?3)
+                """, [moment.status.rawValue, moment.subject, moment.lastActivityAt.milliseconds, id])
             return moment
         }
     }

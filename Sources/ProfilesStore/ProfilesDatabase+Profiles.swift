@@ -10,8 +10,8 @@ public enum ProfileSort: String, Sendable, CaseIterable {
 }
 
 extension ProfilesDatabase {
-    public func createProfile(workspace: String, name: String, fields: [String: FieldValue?], contactIDs: [Int64],
-                              move: Bool) throws -> Profile {
+    public func createProfile(workspace: String, name: String, fields: [String: FieldValue?], region: String? = nil,
+                              contactIDs: [Int64], move: Bool) throws -> Profile {
         try write { db in
             let now = Timestamp.now().milliseconds
             try db.run("""
@@ -19,7 +19,7 @@ extension ProfilesDatabase {
                 VALUES (?, ?, ?, 1, 0, ?, ?)
                 """, [workspace, name, name.lowercased(), now, now])
             let id = db.lastInsertedRowID
-            try FieldValues.apply(db, workspace: workspace, profileID: id, patch: fields, checkRequired: true)
+            try FieldValues.apply(db, workspace: workspace, profileID: id, patch: fields, region: region, checkRequired: true)
             for contactID in contactIDs {
                 try Profiles.attach(db, workspace: workspace, profileID: id, contactID: contactID, move: move, bump: false)
             }
@@ -51,7 +51,7 @@ extension ProfilesDatabase {
         }
     }
 
-    public func updateProfile(workspace: String, id: Int64, name: String?, fields: [String: FieldValue?]?,
+    public func updateProfile(workspace: String, id: Int64, name: String?, fields: [String: FieldValue?]?, region: String? = nil,
                               expectedVersion: Int64?) throws -> Profile {
         try write { db in
             let current = try Profiles.fetch(db, workspace: workspace, id: id)
@@ -63,7 +63,7 @@ extension ProfilesDatabase {
                 changed = true
             }
             if let fields {
-                if try FieldValues.apply(db, workspace: workspace, profileID: id, patch: fields, checkRequired: true) {
+                if try FieldValues.apply(db, workspace: workspace, profileID: id, patch: fields, region: region, checkRequired: true) {
                     changed = true
                 }
             }

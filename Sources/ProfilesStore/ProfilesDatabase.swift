@@ -52,9 +52,13 @@ public final class ProfilesDatabase: Sendable {
         }
         return try writer.write { db in
             try Journal.begin(db)
+            // A write whose statements changed no row (an upsert of what is
+            // there, a repeated attach) records no event.
+            let changesBefore = db.totalChangesCount
             let result = try body(db)
+            let changed = db.totalChangesCount != changesBefore
             if let value = result as? any Encodable, let record = try intent.record(value) {
-                try Journal.record(db, intent: intent, record: record)
+                try Journal.record(db, intent: intent, record: record, changed: changed)
             }
             return result
         }

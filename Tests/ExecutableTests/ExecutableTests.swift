@@ -266,3 +266,31 @@ import Glibc
         #expect(flagged.status == 0)
     }
 }
+
+/// One server per SQLite file (SPEC §10), between two processes.
+@Suite struct DatabaseLockExecutableTests {
+    @Test func aSecondServerOnTheSameFileExitsNamingTheFirst() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("x.sqlite").path
+        let first = try ServerProcess(["--port", "0", "--db", db])
+        defer { first.child.killIfRunning() }
+
+        let second = try ChildProcess.run(try Binaries.url("profiles-server"), ["--port", "0", "--db", db], timeout: 30)
+        #expect(second.status == 1)
+        let message = "database \(URL(fileURLWithPath: db).resolvingSymlinksInPath().path) is in use by another profiles-server (pid \(first.child.pid))"
+        #expect((second.stdout + second.stderr).contains(message), "output:\n\(second.stdout)\(second.stderr)")
+        // The first goes on serving, and a backup (offline) still works.
+        #expect(try LineClient(port: first.port).result("ping").string == "pong")
+        let backup = try ChildProcess.run(try Binaries.url("profiles-server"),
+                                          ["backup", "--db", db, "--to", dir.appendingPathComponent("b.sqlite").path], timeout: 60)
+        #expect(backup.status == 0, "backup: \(backup)")
+
+        // Once the first has stopped, a new server starts on the file.
+        first.child.send(signal: SIGTERM)
+        #expect(first.child.waitForExit(timeout: 15))
+        let third = try ServerProcess(["--port", "0", "--db", db])
+        defer { third.child.killIfRunning() }
+        #expect(try LineClient(port: third.port).result("ping").string == "pong")
+    }
+}

@@ -42,6 +42,51 @@ import Testing
         #expect(Array(note["result"]["body"].string!.unicodeScalars) == Array("Caf\u{00E9}".unicodeScalars))
     }
 
+    @Test func phoneNumbersAreStoredAsLibphonenumberWritesThem() throws {
+        let s = try TestServer(); defer { s.stop() }
+        let c = try s.client()
+        let cases: [(String, String?, String)] = [
+            ("+49 (0) 151 23456703", nil, "+4915123456703"),
+            ("+44 (0)20 7946 0958", nil, "+442079460958"),
+            ("+31 (0)6 12345678", nil, "+31612345678"),
+            ("+49\u{00A0}151\u{00A0}23456703", nil, "+4915123456703"),
+            ("+49\u{2011}151\u{2011}23456703", nil, "+4915123456703"),
+            ("+49 151/23456703", nil, "+4915123456703"),
+            ("tel:+49-151-23456703", nil, "+4915123456703"),
+            ("(+49) 151 23456703", nil, "+4915123456703"),
+            ("\u{FF0B}\u{FF14}\u{FF19}\u{FF11}\u{FF15}\u{FF11}\u{FF12}\u{FF13}\u{FF14}\u{FF15}\u{FF16}\u{FF17}\u{FF10}\u{FF13}", nil, "+4915123456703"),
+            ("0049 151 23456703", nil, "+4915123456703"),
+            ("0151 23456703", "DE", "+4915123456703"),
+            ("(650) 253-0000", "us", "+16502530000"),
+            ("011 49 151 23456703", "US", "+4915123456703"),
+        ]
+        for (input, region, expected) in cases {
+            var params: [String: Any] = ["channel": "sms", "identifier": input]
+            params["region"] = region
+            let contact = try c.result("contact.upsert", params)["contact"]
+            #expect(contact["identifier"].string == expected, "\(input) with region \(region ?? "none")")
+        }
+        // A national number is refused without a region, not guessed.
+        try expectInvalidParam(c, "contact.upsert", ["channel": "whatsapp", "identifier": "0151 23456703"], field: "identifier")
+        try expectInvalidParam(c, "contact.upsert", ["channel": "whatsapp", "identifier": "0151 23456703", "region": "XX"], field: "region")
+        try expectInvalidParam(c, "contact.upsert", ["channel": "email", "identifier": "a@example.com", "region": "Germany"], field: "region")
+        try expectInvalidParam(c, "contact.upsert", ["channel": "voice", "identifier": "+1 650 253 0000 ext. 12"], field: "identifier")
+        try expectInvalidParam(c, "contact.upsert", ["channel": "voice", "identifier": "+49 123"], field: "identifier")
+
+        // A WhatsApp number typed with the trunk prefix and an SMS number
+        // typed nationally are one person.
+        let whatsapp = try #require(try c.result("contact.upsert", ["channel": "whatsapp", "identifier": "+49 (0) 151 23456703"])["contact"]["id"].int)
+        let pid = try #require(try c.makeProfile("Zoe", ["contact_ids": [whatsapp]])["id"].int)
+        let suggestions = try c.result("profile.suggestions", ["profile_id": pid])["items"].array
+        #expect(suggestions.first?["contact"]["identifier"].string == "+4915123456703")
+
+        // Phone fields take the region too.
+        _ = try c.result("field.define", ["key": "mobile", "label": "Mobile", "type": "phone"])
+        let profile = try c.result("profile.create", ["name": "Ben", "fields": ["mobile": "030 1234567"], "region": "DE"])
+        #expect(profile["fields"]["mobile"].string == "+49301234567")
+        try expectInvalidParam(c, "profile.update", ["id": profile["id"].int!, "fields": ["mobile": "030 1234568"]], field: "mobile")
+    }
+
     @Test func bidiOverridesAreRefusedInNames() throws {
         let s = try TestServer(); defer { s.stop() }
         let c = try s.client()
