@@ -20,12 +20,21 @@ extension CommandBus.Registry {
         }
 
         register("stats") { _, context in
+            let counts = try database.entityCounts(workspace: context.workspace)
+            let uptime = Date().timeIntervalSince(context.bus.stats.startedAt)
+            // A token limited to some workspaces is one tenant of several:
+            // connections, requests and database size are everyone's
+            // traffic and data volume, so it sees only its workspace's
+            // entities (and the uptime, which tells nothing of others).
+            guard context.session.allowedWorkspaces == nil else {
+                return Stats(scope: "workspace", uptimeSeconds: uptime, connections: nil, requests: nil, database: nil,
+                             entities: counts, workspace: context.workspace)
+            }
             let connections = info.connections()
             let sizes = database.fileSizes()
             let group = database.groupCommitCounts
-            let counts = try database.entityCounts(workspace: context.workspace)
             return Stats(
-                uptimeSeconds: Date().timeIntervalSince(context.bus.stats.startedAt),
+                scope: "server", uptimeSeconds: uptime,
                 connections: .init(current: connections.current, total: connections.total),
                 requests: context.bus.stats.snapshot(),
                 database: .init(sizeBytes: sizes.database, walBytes: sizes.wal, commits: group.commits, writes: group.writes),
@@ -73,14 +82,17 @@ struct Stats: Encodable, Sendable {
             case walBytes = "wal_bytes"
         }
     }
+    /// `server` (every member), or `workspace` (a restricted token: no
+    /// connections, requests or database, which are other tenants' too).
+    let scope: String
     let uptimeSeconds: Double
-    let connections: Connections
-    let requests: ServiceStats.Snapshot
-    let database: DatabaseSizes
+    let connections: Connections?
+    let requests: ServiceStats.Snapshot?
+    let database: DatabaseSizes?
     let entities: EntityCounts
     let workspace: String
     enum CodingKeys: String, CodingKey {
-        case connections, requests, database, entities, workspace
+        case scope, connections, requests, database, entities, workspace
         case uptimeSeconds = "uptime_seconds"
     }
 }
