@@ -20,6 +20,7 @@ enum ErrorMapping {
         case .forbidden: (-32003, "forbidden")
         case .unauthenticated: (-32001, "unauthenticated")
         case .overloaded: (-32029, "overloaded")
+        case .storageFull: (-32010, "storage_full")
         }
         return RPCError(code: code, type: type, message: error.message, data: data)
     }

@@ -16,7 +16,11 @@ extension CommandBus.Registry {
         register("health", scoped: false) { _, _ in
             // A real round trip to SQLite, not a cached flag.
             let mode = try database.journalMode()
-            return Health(status: "ok", database: "ok", journalMode: mode)
+            if database.isOutOfSpace {
+                return Health(status: "degraded", database: "ok", journalMode: mode,
+                              reason: "the disk holding the database is full: writes fail with storage_full, reads go on")
+            }
+            return Health(status: "ok", database: "ok", journalMode: mode, reason: nil)
         }
 
         register("stats") { _, context in
@@ -56,11 +60,13 @@ struct Hello: Encodable, Sendable {
 }
 
 struct Health: Encodable, Sendable {
+    /// `ok`, or `degraded` with a `reason` (writes fail for lack of space).
     let status: String
     let database: String
     let journalMode: String
+    let reason: String?
     enum CodingKeys: String, CodingKey {
-        case status, database
+        case status, database, reason
         case journalMode = "journal_mode"
     }
 }

@@ -8,6 +8,8 @@ public struct DomainError: Error, Sendable, Equatable {
         case forbidden
         case unauthenticated
         case overloaded
+        /// The disk holding the database is full (SPEC §4 `storage_full`).
+        case storageFull
     }
 
     /// Extra machine-readable facts, e.g. `current_version` on a conflict.

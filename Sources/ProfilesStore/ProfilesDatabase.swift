@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import Logging
+import ProfilesDomain
+import Synchronization
 
 /// Owns the SQLite file: a GRDB `DatabasePool` in WAL mode, migrated on
 /// open. Domain operations live in `ProfilesDatabase+<Area>.swift`, each an
@@ -16,27 +18,42 @@ public final class ProfilesDatabase: Sendable {
     private let writer: WriteBatcher
     /// Fired after every commit (the change feed listens).
     public let committed = CommitSignal()
+    /// Set when a write failed for lack of disk space, cleared by the next
+    /// write that commits: what `health` reports.
+    private let outOfSpace = Atomic<Bool>(false)
 
     /// Opens (creating folder and file if needed) and migrates.
     public init(path: String, synchronous: Synchronous = .full, busyTimeout: TimeInterval = 5, logger: Logger? = nil) throws {
         self.path = path
         self.synchronous = synchronous
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw DatabaseOpenError(path: path, reason: "cannot create its folder \(folder): \((error as NSError).localizedDescription)")
+        }
+        do {
+            pool = try Self.openPool(path: path, busyTimeout: busyTimeout)
+            // GRDB sets synchronous=NORMAL on the writer after prepareDatabase,
+            // so the chosen level is applied here, once the pool is open.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
+            }
+            try Migrations.migrator.migrate(pool)
+            try pool.writeWithoutTransaction { db in try Journal.prepare(db) }
+        } catch {
+            throw DatabaseOpenError.explaining(error, path: path)
+        }
+        writer = WriteBatcher(pool: pool, committed: committed)
+    }
+
+    private static func openPool(path: String, busyTimeout: TimeInterval) throws -> DatabasePool {
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true
         config.maximumReaderCount = 8
         config.label = "profiles"
-        pool = try DatabasePool(path: path, configuration: config)
-        // GRDB sets synchronous=NORMAL on the writer after prepareDatabase,
-        // so the chosen level is applied here, once the pool is open.
-        try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
-        }
-        try Migrations.migrator.migrate(pool)
-        try pool.writeWithoutTransaction { db in try Journal.prepare(db) }
-        writer = WriteBatcher(pool: pool, committed: committed)
+        return try DatabasePool(path: path, configuration: config)
     }
 
     /// Runs `body` as one atomic write (a savepoint in a group-committed
@@ -44,6 +61,23 @@ public final class ProfilesDatabase: Sendable {
     /// When the caller bound a `WriteIntent`, its event and idempotency
     /// key are written in the same savepoint.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            let result = try journaledWrite(body)
+            outOfSpace.store(false, ordering: .relaxed)
+            return result
+        } catch let error as DatabaseError where StorageFull.matches(error, folder: folder) {
+            outOfSpace.store(true, ordering: .relaxed)
+            throw StorageFull.error(folder: folder)
+        }
+    }
+
+    /// Whether the last write failed because the disk is full.
+    public var isOutOfSpace: Bool { outOfSpace.load(ordering: .relaxed) }
+
+    /// The folder holding the database, its WAL and its shared memory.
+    var folder: String { URL(fileURLWithPath: path).deletingLastPathComponent().path }
+
+    private func journaledWrite<T>(_ body: (Database) throws -> T) throws -> T {
         guard let intent = WriteIntent.current else {
             return try writer.write { db in
                 try Journal.begin(db)

@@ -85,6 +85,10 @@ final class WriteBatcher: @unchecked Sendable {
     }
 
     private func commit(_ batch: [Job]) {
+        /// The failure that ended the whole transaction, if one did: SQLite
+        /// rolls the transaction back on its own after some errors (a full
+        /// disk), and GRDB then refuses every later statement as aborted.
+        var abort: (any Error)?
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction {
@@ -96,6 +100,7 @@ final class WriteBatcher: @unchecked Sendable {
                             }
                         } catch {
                             job.failure = error
+                            if abort == nil && !db.isInsideTransaction { abort = error }
                         }
                         job.body = nil
                     }
@@ -105,7 +110,9 @@ final class WriteBatcher: @unchecked Sendable {
             committed.fire()
         } catch {
             // The commit itself failed: nothing of this batch is durable.
-            for job in batch where job.failure == nil { job.failure = error }
+            // Every write of it learns the cause, not "transaction aborted".
+            let cause = abort ?? error
+            for job in batch where job.failure == nil || Self.isAborted(job.failure) { job.failure = cause }
         }
         for job in batch { job.body = nil }
         // Counted before anyone is answered, so a caller that reads the
@@ -115,5 +122,9 @@ final class WriteBatcher: @unchecked Sendable {
             writes += batch.count
         }
         for job in batch { job.done.signal() }
+    }
+
+    private static func isAborted(_ error: (any Error)?) -> Bool {
+        (error as? DatabaseError)?.resultCode == .SQLITE_ABORT
     }
 }

@@ -139,8 +139,17 @@ final class ServerProcess {
     let port: Int
 
     /// Starts the server and waits (with a deadline) for `listening on HOST:PORT`.
-    init(_ arguments: [String], environment: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) throws {
-        child = try ChildProcess(try Binaries.url("profiles-server"), arguments, environment: environment)
+    /// `launcher`: a command the server runs under (e.g. `unshare -m sh -c
+    /// …`), given the server's path and arguments after its own.
+    init(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = [],
+         sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let server = try Binaries.url("profiles-server")
+        if let tool = launcher.first {
+            child = try ChildProcess(URL(fileURLWithPath: tool), Array(launcher.dropFirst()) + [server.path] + arguments,
+                                     environment: environment)
+        } else {
+            child = try ChildProcess(server, arguments, environment: environment)
+        }
         let line = child.stderr.waitForLine(timeout: 20) { $0.contains("listening on ") }
         guard let line, let portText = line.split(separator: ":").last, let port = Int(portText.trimmingCharacters(in: .whitespaces)) else {
             child.killIfRunning()

@@ -294,3 +294,28 @@ import Glibc
         #expect(try LineClient(port: third.port).result("ping").string == "pong")
     }
 }
+
+/// Start-up errors name the file and say why (not "SQLite error 26").
+@Suite struct StartupErrorTests {
+    @Test func aFileThatIsNoDatabaseIsNamed() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("notes.txt").path
+        try String(repeating: "not a database\n", count: 400).write(toFile: db, atomically: true, encoding: .utf8)
+        let run = try ChildProcess.run(try Binaries.url("profiles-server"), ["--port", "0", "--db", db], timeout: 30)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("cannot open \(db): not a SQLite database"), "stderr:\n\(run.stderr)")
+    }
+
+    @Test func aFolderThatCannotBeCreatedIsNamed() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("plain-file")
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        let db = file.appendingPathComponent("sub/x.sqlite").path
+        let run = try ChildProcess.run(try Binaries.url("profiles-server"), ["--port", "0", "--db", db], timeout: 30)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains(file.path), "stderr:\n\(run.stderr)")
+        #expect(!run.stderr.contains("SQLite error"), "stderr:\n\(run.stderr)")
+    }
+}
