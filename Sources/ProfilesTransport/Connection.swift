@@ -152,10 +152,20 @@ public final class Connection: @unchecked Sendable {
     /// line (within the same deadline). Must be called on `queue`.
     public func closeAfterFlush() {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard state == .open else { return }
+        beginClose(withDeadline: true)
+    }
+
+    /// `withDeadline` false: the peer ended its side and closing is not the
+    /// server's decision; a peer reading its last answers slowly may take
+    /// its time (the idle timeout and a drain still bound it).
+    private func beginClose(withDeadline: Bool) {
+        guard state == .open else {
+            if withDeadline && state == .closingAfterFlush { armCloseDeadline() }
+            return
+        }
         state = .closingAfterFlush
         suspendReading()
-        armCloseDeadline()
+        if withDeadline { armCloseDeadline() }
         if inputHeld { return }
         if output.isEmpty { finishClose() } else { writePending() }
     }
@@ -169,10 +179,10 @@ public final class Connection: @unchecked Sendable {
     /// received are delivered as usual; for `grace` seconds, lines that
     /// still arrive are delivered with `isDraining` set, so the delegate can
     /// refuse them; then the connection flushes and closes.
-    /// A connection already closing is left to its close deadline, which
-    /// bounds it too.
+    /// A connection already closing gets its close deadline now.
     public func drain(grace: Double) {
         queue.async { [self] in
+            if state == .closingAfterFlush { armCloseDeadline() }
             guard state == .open else { return }
             if !inputHeld { deliverLines() }
             isDraining = true
@@ -198,7 +208,7 @@ public final class Connection: @unchecked Sendable {
         } else if n == 0 {
             // Peer finished sending: answer a last unterminated line, flush, close.
             if let rest = framer.takeRemainder() { delegate?.connection(self, didReceiveLine: rest) }
-            closeAfterFlush()
+            beginClose(withDeadline: false)
         } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
             logger.debug("read failed", metadata: ["connection": "\(id)", "errno": "\(errno)"])
             closeNow()
