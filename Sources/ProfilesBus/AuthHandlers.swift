@@ -7,17 +7,32 @@ extension CommandBus.Registry {
 
     mutating func registerAuthMethods(tokens: TokenFile?) {
         register("auth", params: ["token"], scoped: false, beforeAuth: true) { p, ctx in
-            let token = try p.string("token")
             guard let tokens else {
                 // No token file: everything is open; say so rather than fail.
+                _ = try p.string("token")
                 return AuthResult(workspaces: ["*"])
             }
             let session = ctx.session
-            guard let grant = tokens.grant(for: token) else {
+            // Every failed call counts, whatever made it fail, and once the
+            // connection is to close no token is accepted any more (the
+            // batch runner does not even run the calls left on the line).
+            func failed() -> String {
                 session.failedAuthAttempts += 1
                 if session.failedAuthAttempts >= Self.maxAuthFailures { session.closeRequested = true }
-                throw DomainError(kind: .unauthenticated, message: "invalid token"
-                    + (session.closeRequested ? "; closing after \(Self.maxAuthFailures) failed attempts" : ""))
+                return session.closeRequested ? "; closing after \(Self.maxAuthFailures) failed attempts" : ""
+            }
+            guard !session.closeRequested else {
+                throw DomainError(kind: .unauthenticated, message: "the connection is closing after \(Self.maxAuthFailures) failed attempts")
+            }
+            let token: String
+            do {
+                token = try p.string("token")
+            } catch {
+                _ = failed()
+                throw error
+            }
+            guard let grant = tokens.grant(for: token) else {
+                throw DomainError(kind: .unauthenticated, message: "invalid token" + failed())
             }
             session.authenticated = true
             session.allowedWorkspaces = grant.workspaces

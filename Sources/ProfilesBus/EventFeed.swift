@@ -11,7 +11,8 @@ public protocol EventPusher: AnyObject, Sendable {
     /// A subscription began or ended on this connection (on `queue`).
     func subscriptionStarted()
     func subscriptionEnded()
-    /// Flushes what is queued and closes the connection (on `queue`).
+    /// Flushes what is queued and closes the connection (on `queue`),
+    /// giving up on the flush after the connection's close deadline.
     func disconnect()
     /// Queues one line. Returns false when the peer has fallen too far
     /// behind; the pusher has then closed the connection.
@@ -100,12 +101,14 @@ final class Subscription: @unchecked Sendable {
                 // received (or the database failed): it must not go on with
                 // a gap. Disconnected, it learns why when it subscribes again.
                 cancel()
+                pusher.subscriptionEnded()
                 pusher.disconnect()
                 return
             }
             for event in events {
                 guard pusher.push(Envelope.encodeNotification(method: "event", params: event.json)) else {
                     cancel()
+                    pusher.subscriptionEnded()
                     return
                 }
                 lastSeq = event.seq

@@ -1,32 +1,68 @@
 import ProfilesProtocol
 
 /// One line in, at most one line out: decodes the envelope, runs each call
-/// on the bus, and encodes the answer (SPEC §3).
+/// on the bus, and encodes the answer (SPEC §3). A batch is not answered
+/// in one piece: `begin` hands back a `BatchRun` whose elements the caller
+/// runs one at a time, sending each answer as it is produced, so it can
+/// pause between elements while the peer reads.
 public struct RequestProcessor: Sendable {
     public let bus: CommandBus
+    /// Most elements a batch may hold; a longer one is refused whole.
+    public let maxBatch: Int
 
-    public init(bus: CommandBus) { self.bus = bus }
+    public static let defaultMaxBatch = 100
 
-    /// The answer line (with `\n`), or nil when nothing is to be answered
-    /// (a blank line, a notification, a batch of notifications).
-    public func process(line: ArraySlice<UInt8>, session: Session) -> [UInt8]? {
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+    public init(bus: CommandBus, maxBatch: Int = RequestProcessor.defaultMaxBatch) {
+        precondition(maxBatch >= 1)
+        self.bus = bus
+        self.maxBatch = maxBatch
+    }
+
+    /// What a line asks for.
+    public enum Work: Sendable {
+        /// The whole answer line (with `\n`), or nil when nothing is to be
+        /// answered (a blank line, a notification).
+        case answer([UInt8]?)
+        /// A batch: run it with `BatchRun.step` until `isFinished`.
+        case batch(BatchRun)
+    }
+
+    /// Decodes `line`; a single call runs at once, a batch is returned to
+    /// be stepped through.
+    public func begin(line: ArraySlice<UInt8>, session: Session) -> Work {
+        if isBlank(line) { return .answer(nil) }
         switch Envelope.decode(line) {
         case .failure(let response):
             bus.recordRejected(type: response.error?.type ?? "invalid_request", session: session)
-            return Envelope.encodeLine(response)
+            return .answer(Envelope.encodeLine(response))
         case .single(let entry):
-            return run(entry, session).map(Envelope.encodeLine)
+            return .answer(run(entry, session).map(Envelope.encodeLine))
         case .batch(let entries):
-            let responses = entries.compactMap { run($0, session) }
-            return responses.isEmpty ? nil : Envelope.encodeLine(responses)
+            if let refusal = refuseOversized(entries) {
+                bus.recordRejected(type: "invalid_request", session: session)
+                return .answer(refusal)
+            }
+            return .batch(BatchRun(entries: entries))
+        }
+    }
+
+    /// The whole answer line at once (batches included). Convenient where
+    /// memory is not a concern; the server steps through batches instead.
+    public func process(line: ArraySlice<UInt8>, session: Session) -> [UInt8]? {
+        switch begin(line: line, session: session) {
+        case .answer(let answer):
+            return answer
+        case .batch(var run):
+            var bytes: [UInt8] = []
+            while !run.isFinished { bytes += run.step(self, session: session) }
+            return bytes.isEmpty ? nil : bytes
         }
     }
 
     /// Answers every call on the line with `error` without running it
     /// (used while the server drains). Nil when nothing is to be answered.
     public func reject(line: ArraySlice<UInt8>, with error: RPCError) -> [UInt8]? {
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return nil }
+        if isBlank(line) { return nil }
         func answer(_ entry: Envelope.Entry) -> Response? {
             switch entry {
             case .call(let request): request.id.map { Response(id: $0, error: error) }
@@ -38,12 +74,23 @@ public struct RequestProcessor: Sendable {
         case .failure(let response): return Envelope.encodeLine(response)
         case .single(let entry): return answer(entry).map(Envelope.encodeLine)
         case .batch(let entries):
+            if let refusal = refuseOversized(entries) { return refusal }
             let responses = entries.compactMap(answer)
             return responses.isEmpty ? nil : Envelope.encodeLine(responses)
         }
     }
 
-    private func run(_ entry: Envelope.Entry, _ session: Session) -> Response? {
+    private func isBlank(_ line: ArraySlice<UInt8>) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+
+    private func refuseOversized(_ entries: [Envelope.Entry]) -> [UInt8]? {
+        guard entries.count > maxBatch else { return nil }
+        return Envelope.encodeLine(Response(id: .null, error: .invalidRequest(
+            "batch of \(entries.count) calls exceeds the limit of \(maxBatch) calls per batch")))
+    }
+
+    fileprivate func run(_ entry: Envelope.Entry, _ session: Session) -> Response? {
         switch entry {
         case .call(let request):
             return bus.dispatch(request, session: session)
@@ -55,5 +102,49 @@ public struct RequestProcessor: Sendable {
             bus.recordRejected(type: "invalid_request", session: session)
             return nil
         }
+    }
+}
+
+/// A batch being answered: one element per `step`, each answer encoded
+/// on its own and framed into the one array line `[a,b,…]\n` piece by
+/// piece, so the whole answer never has to be in memory at once.
+public struct BatchRun: Sendable {
+    private var entries: ArraySlice<Envelope.Entry>
+    private var answered = 0
+    public private(set) var isFinished = false
+
+    init(entries: [Envelope.Entry]) { self.entries = entries[...] }
+
+    /// Runs the next element and returns the bytes to send for it (empty
+    /// for a notification); after the last element, the closing `]\n`
+    /// (nothing when no element was answered) and `isFinished` is set.
+    ///
+    /// Once the session is to be closed (the third failed `auth`), the
+    /// elements left are not run: each with an id is answered -32001.
+    public mutating func step(_ processor: RequestProcessor, session: Session) -> [UInt8] {
+        guard let entry = entries.popFirst() else {
+            isFinished = true
+            return answered > 0 ? Array("]\n".utf8) : []
+        }
+        let response: Response?
+        if session.closeRequested {
+            let refusal = RPCError.unauthenticated(
+                "not run: the connection is closing after \(CommandBus.Registry.maxAuthFailures) failed auth attempts")
+            switch entry {
+            case .call(let request): response = request.id.map { Response(id: $0, error: refusal) }
+            case .invalid(let id, _): response = Response(id: id, error: refusal)
+            case .dropped: response = nil
+            }
+        } else {
+            response = processor.run(entry, session)
+        }
+        guard let response else { return [] }
+        var element = Envelope.encodeLine(response)
+        if element.last == UInt8(ascii: "\n") { element.removeLast() }
+        var bytes: [UInt8] = [answered == 0 ? UInt8(ascii: "[") : UInt8(ascii: ",")]
+        bytes.reserveCapacity(element.count + 1)
+        bytes += element
+        answered += 1
+        return bytes
     }
 }

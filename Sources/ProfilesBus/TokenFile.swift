@@ -78,13 +78,17 @@ public struct TokenFile: Sendable {
         return found
     }
 
+    /// Exact equality in time that depends only on the lengths: every
+    /// position up to the longer length is compared, and the whole length
+    /// difference is folded into the full-width accumulator (a longer input
+    /// padded with NULs is not equal, whatever the difference).
     static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        var difference = UInt64(truncatingIfNeeded: a.count ^ b.count)
         let n = max(a.count, b.count)
         for i in 0..<n {
             let x = i < a.count ? a[i] : 0
             let y = i < b.count ? b[i] : 0
-            difference |= x ^ y
+            difference |= UInt64(x ^ y)
         }
         return difference == 0
     }

@@ -44,7 +44,7 @@ public final class ProfilesServer: Sendable {
         pruner = JournalPruner(database: database, retention: configuration.eventsRetention, logger: logger)
 
         let limits = ConnectionLimits(maxLineBytes: configuration.maxLineBytes, maxOutputBytes: configuration.maxOutputBytes,
-                                      idleTimeout: configuration.idleTimeout)
+                                      idleTimeout: configuration.idleTimeout, closeTimeout: configuration.closeTimeout)
         let rejection = Envelope.encodeLine(Response(id: .null, error: .overloaded(
             "too many connections (limit \(configuration.maxConnections)); try again later")))
         // The bus and the transport refer to each other (stats reads the
@@ -56,7 +56,8 @@ public final class ProfilesServer: Sendable {
                                  maxConnections: configuration.maxConnections, limits: limits),
             logger: logger, rejectionLine: rejection
         ) { connection in
-            RPCConnection(connection: connection, processor: RequestProcessor(bus: busBox.bus!), authRequired: authRequired,
+            RPCConnection(connection: connection, processor: RequestProcessor(bus: busBox.bus!, maxBatch: configuration.maxBatch),
+                          authRequired: authRequired,
                           maxPushBacklog: configuration.maxOutputBytes, logger: logger)
         }
         self.transport = transport
@@ -114,11 +115,16 @@ public final class ProfilesServer: Sendable {
     public var metricsAddress: SocketAddress? { metricsListener?.boundAddress }
 
     /// Graceful stop: no new connections, every received request answered,
-    /// connections closed, WAL checkpointed, database closed.
-    public func shutdown() {
+    /// connections closed, WAL checkpointed, database closed. Every
+    /// connection closes within the grace plus its close deadline, and the
+    /// database is closed only once they have. Returns false when some
+    /// connection had to be closed forcibly after `drainTimeout`.
+    @discardableResult
+    public func shutdown() -> Bool {
         logger.info("shutting down")
         _ = metricsListener?.shutdown(grace: 0, timeout: 1)
-        if !transport.shutdown(grace: configuration.drainGrace, timeout: configuration.drainTimeout) {
+        let drained = transport.shutdown(grace: configuration.drainGrace, timeout: configuration.drainTimeout)
+        if !drained {
             logger.warning("some connections did not drain in time")
         }
         pruner.stop()
@@ -130,6 +136,7 @@ public final class ProfilesServer: Sendable {
         }
         fileLock.release()
         logger.info("stopped")
+        return drained
     }
 }
 

@@ -11,6 +11,12 @@ public struct ServerConfiguration: Sendable {
     /// Unsent output per connection above which reading from it pauses.
     public var maxOutputBytes = 4 << 20
     public var idleTimeout: TimeInterval = 300
+    /// Most calls in one batch; a longer batch is refused whole (`-32600`).
+    public var maxBatch = 100
+    /// Once the server decided to close a connection (failed auth, line
+    /// over the limit, drain), how long it tries to flush what is queued
+    /// for a peer that does not read before closing anyway.
+    public var closeTimeout: TimeInterval = 2
     public var synchronous = ProfilesDatabase.Synchronous.full
     /// How long shutdown waits for connections to drain.
     public var drainTimeout: TimeInterval = 8

@@ -23,6 +23,13 @@ public final class Connection: @unchecked Sendable {
     private let readSource: DispatchSourceRead
     private let writeSource: DispatchSourceWrite
     private var idleTimer: DispatchSourceTimer?
+    /// Armed once the connection is to close: closes it even if the peer
+    /// never reads what is still queued for it.
+    private var closeDeadline: DispatchSourceTimer?
+    /// True while the delegate is not done with the line it was given
+    /// (`holdInput`): no further line is delivered and the peer is not read.
+    private var inputHeld = false
+    private var drainNoticeScheduled = false
     private var framer: LineFramer
     private var output = OutputBuffer()
     private var readSuspended = false
@@ -90,9 +97,47 @@ public final class Connection: @unchecked Sendable {
         return output.count
     }
 
+    /// Unsent output above which the connection stops reading its peer.
+    public var outputLimit: Int { limits.maxOutputBytes }
+
     /// The idle timeout does not apply while set: a connection that only
-    /// receives pushed events is not idle. Must be set on `queue`.
-    public var exemptFromIdleTimeout = false
+    /// receives pushed events is not idle. Must be set on `queue`. When it
+    /// is cleared the idle clock starts again from now.
+    public var exemptFromIdleTimeout = false {
+        didSet { if oldValue && !exemptFromIdleTimeout { lastActivity = .now() } }
+    }
+
+    /// The delegate is not done with the current line (a batch paused on
+    /// its output): no further line is delivered and the peer is not read
+    /// until `releaseInput`. Meanwhile the delegate is told through
+    /// `connectionDidDrainOutput` each time the unsent output has fallen to
+    /// half the limit. Must be called on `queue`.
+    public func holdInput() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state != .closed, !inputHeld else { return }
+        inputHeld = true
+        suspendReading()
+        scheduleDrainNotice()
+    }
+
+    /// The delegate has finished its line: reading and delivery go on (a
+    /// close requested meanwhile now flushes and closes). Must be called on
+    /// `queue`.
+    public func releaseInput() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard inputHeld else { return }
+        inputHeld = false
+        switch state {
+        case .closed:
+            return
+        case .closingAfterFlush:
+            if output.isEmpty { finishClose() } else { writePending() }
+        case .open:
+            // Not inline: the delegate is still on the stack, and the lines
+            // waiting in the framer would be delivered into it.
+            queue.async { [self] in resumeReadingIfDrained() }
+        }
+    }
 
     /// Closes at once, dropping unsent output (a peer that stopped
     /// reading). Must be called on `queue`.
@@ -101,23 +146,45 @@ public final class Connection: @unchecked Sendable {
         closeNow()
     }
 
-    /// Flushes what is queued, then closes. Must be called on `queue`.
+    /// Flushes what is queued, then closes; gives up flushing and closes
+    /// anyway after `closeTimeout`, so a peer that does not read cannot keep
+    /// the connection. While input is held the delegate first finishes its
+    /// line (within the same deadline). Must be called on `queue`.
     public func closeAfterFlush() {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard state == .open else { return }
+        beginClose(withDeadline: true)
+    }
+
+    /// `withDeadline` false: the peer ended its side and closing is not the
+    /// server's decision; a peer reading its last answers slowly may take
+    /// its time (the idle timeout and a drain still bound it).
+    private func beginClose(withDeadline: Bool) {
+        guard state == .open else {
+            if withDeadline && state == .closingAfterFlush { armCloseDeadline() }
+            return
+        }
         state = .closingAfterFlush
         suspendReading()
+        if withDeadline { armCloseDeadline() }
+        if inputHeld { return }
         if output.isEmpty { finishClose() } else { writePending() }
+    }
+
+    /// From any thread: closes at once, dropping unsent output.
+    public func forceClose() {
+        queue.async { [self] in closeNow() }
     }
 
     /// From any thread: graceful shutdown of this connection. Lines already
     /// received are delivered as usual; for `grace` seconds, lines that
     /// still arrive are delivered with `isDraining` set, so the delegate can
     /// refuse them; then the connection flushes and closes.
+    /// A connection already closing gets its close deadline now.
     public func drain(grace: Double) {
         queue.async { [self] in
+            if state == .closingAfterFlush { armCloseDeadline() }
             guard state == .open else { return }
-            deliverLines()
+            if !inputHeld { deliverLines() }
             isDraining = true
             queue.asyncAfter(deadline: .now() + grace) { [self] in closeAfterFlush() }
         }
@@ -141,7 +208,7 @@ public final class Connection: @unchecked Sendable {
         } else if n == 0 {
             // Peer finished sending: answer a last unterminated line, flush, close.
             if let rest = framer.takeRemainder() { delegate?.connection(self, didReceiveLine: rest) }
-            closeAfterFlush()
+            beginClose(withDeadline: false)
         } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
             logger.debug("read failed", metadata: ["connection": "\(id)", "errno": "\(errno)"])
             closeNow()
@@ -154,7 +221,7 @@ public final class Connection: @unchecked Sendable {
             batchingWrites = false
             writePending()
         }
-        while state == .open {
+        while state == .open && !inputHeld {
             do {
                 guard let line = try framer.nextLine() else { break }
                 delegate?.connection(self, didReceiveLine: line)
@@ -184,7 +251,7 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func resumeReadingIfDrained() {
-        guard state == .open, readSuspended, output.count <= limits.maxOutputBytes / 2 else { return }
+        guard state == .open, !inputHeld, readSuspended, output.count <= limits.maxOutputBytes / 2 else { return }
         readSuspended = false
         readSource.resume()
         // Lines may already be framed and waiting.
@@ -218,13 +285,31 @@ public final class Connection: @unchecked Sendable {
                 writeSuspended = true
                 writeSource.suspend()
             }
-            if state == .closingAfterFlush { finishClose() } else { resumeReadingIfDrained() }
+            if state == .closingAfterFlush {
+                if !inputHeld { finishClose() }
+            } else {
+                resumeReadingIfDrained()
+            }
         } else {
             lastActivity = .now()
             if writeSuspended {
                 writeSuspended = false
                 writeSource.resume()
             }
+        }
+        scheduleDrainNotice()
+    }
+
+    /// While input is held and the output has fallen to half the limit,
+    /// tells the delegate, from a fresh turn of the queue (never from
+    /// inside its own `send`).
+    private func scheduleDrainNotice() {
+        guard inputHeld, state != .closed, !drainNoticeScheduled, output.count <= limits.maxOutputBytes / 2 else { return }
+        drainNoticeScheduled = true
+        queue.async { [self] in
+            drainNoticeScheduled = false
+            guard inputHeld, state != .closed, output.count <= limits.maxOutputBytes / 2 else { return }
+            delegate?.connectionDidDrainOutput(self)
         }
     }
 
@@ -242,6 +327,9 @@ public final class Connection: @unchecked Sendable {
         state = .closed
         idleTimer?.cancel()
         idleTimer = nil
+        closeDeadline?.cancel()
+        closeDeadline = nil
+        inputHeld = false
         // A suspended source must be resumed before cancel, or its cancel
         // handler never runs and the fd would leak.
         if readSuspended { readSuspended = false; readSource.resume() }
@@ -250,6 +338,20 @@ public final class Connection: @unchecked Sendable {
         writeSource.cancel()
         delegate?.connectionDidClose(self)
         delegate = nil
+    }
+
+    private func armCloseDeadline() {
+        guard closeDeadline == nil else { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + limits.closeTimeout)
+        timer.setEventHandler { [weak self] in
+            guard let self, state != .closed else { return }
+            logger.debug("closing without flushing: the peer did not read in time",
+                         metadata: ["connection": "\(id)", "unsent": "\(output.count)"])
+            closeNow()
+        }
+        closeDeadline = timer
+        timer.resume()
     }
 
     // MARK: - Idle timeout

@@ -8,4 +8,11 @@ public protocol ConnectionDelegate: AnyObject {
     func connectionDidExceedLineLimit(_ connection: Connection, limit: Int)
     /// The connection is gone; no further calls follow.
     func connectionDidClose(_ connection: Connection)
+    /// While input is held (`holdInput`), the unsent output has dropped to
+    /// half the output limit or below: the delegate may produce more.
+    func connectionDidDrainOutput(_ connection: Connection)
+}
+
+extension ConnectionDelegate {
+    public func connectionDidDrainOutput(_ connection: Connection) {}
 }

@@ -8,10 +8,15 @@ public struct ConnectionLimits: Sendable {
     public var maxOutputBytes: Int
     /// Seconds without traffic before a connection is closed; 0 disables.
     public var idleTimeout: TimeInterval
+    /// Once the server decided to close a connection, seconds it keeps
+    /// trying to flush the unsent output to the peer before closing anyway.
+    public var closeTimeout: TimeInterval
 
-    public init(maxLineBytes: Int = 1 << 20, maxOutputBytes: Int = 4 << 20, idleTimeout: TimeInterval = 300) {
+    public init(maxLineBytes: Int = 1 << 20, maxOutputBytes: Int = 4 << 20, idleTimeout: TimeInterval = 300,
+                closeTimeout: TimeInterval = 2) {
         self.maxLineBytes = maxLineBytes
         self.maxOutputBytes = maxOutputBytes
         self.idleTimeout = idleTimeout
+        self.closeTimeout = closeTimeout
     }
 }

@@ -84,7 +84,15 @@ public final class TCPServer: @unchecked Sendable {
             return Array(connections.values)
         }
         for connection in open { connection.drain(grace: grace) }
-        return group.wait(timeout: .now() + timeout) == .success
+        if group.wait(timeout: .now() + timeout) == .success { return true }
+        // Every connection has a close deadline, so this is a queue stuck in
+        // a long call: close what is left, so that nothing still uses what
+        // the caller tears down next.
+        let left: [Connection] = lock.withLock { Array(connections.values) }
+        logger.warning("connections still open after the drain timeout; closing them", metadata: ["open": "\(left.count)"])
+        for connection in left { connection.forceClose() }
+        _ = group.wait(timeout: .now() + 5)
+        return false
     }
 
     private func acceptPending() {

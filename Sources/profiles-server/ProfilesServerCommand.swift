@@ -38,6 +38,8 @@ struct Serve: ParsableCommand {
     var maxLineBytes: Int?
     @Option(help: "Seconds before an idle connection is closed; 0 = never. [env: PROFILES_IDLE_TIMEOUT] (default: 300)")
     var idleTimeout: Double?
+    @Option(help: "Most calls in one batch; a longer batch is refused whole. [env: PROFILES_MAX_BATCH] (default: 100)")
+    var maxBatch: Int?
     @Option(help: "SQLite synchronous level: full or normal. [env: PROFILES_SYNCHRONOUS] (default: full)")
     var synchronous: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: PROFILES_LOG_LEVEL] (default: info)")
@@ -88,10 +90,12 @@ struct Serve: ParsableCommand {
         config.maxConnections = try number(maxConnections, "PROFILES_MAX_CONNECTIONS", "max-connections", default: config.maxConnections)
         config.maxLineBytes = try number(maxLineBytes, "PROFILES_MAX_LINE_BYTES", "max-line-bytes", default: config.maxLineBytes)
         config.idleTimeout = try number(idleTimeout, "PROFILES_IDLE_TIMEOUT", "idle-timeout", default: config.idleTimeout)
+        config.maxBatch = try number(maxBatch, "PROFILES_MAX_BATCH", "max-batch", default: config.maxBatch)
         guard (0...65535).contains(config.port) else { throw ValidationError("--port must be 0...65535, not \(config.port)") }
         guard config.maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard config.maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
         guard config.idleTimeout >= 0 else { throw ValidationError("--idle-timeout must not be negative") }
+        guard config.maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
         let syncText = setting(synchronous, "PROFILES_SYNCHRONOUS") ?? "full"
         guard let sync = ProfilesDatabase.Synchronous(rawValue: syncText.lowercased()) else {
             throw ValidationError("--synchronous must be full or normal, not \(syncText)")
