@@ -118,7 +118,7 @@ public final class CommandBus: Sendable {
 }
 
 extension Response {
-    init(id: JSONValue, outcome: Outcome) {
+    init(id: RequestID, outcome: Outcome) {
         switch outcome {
         case .result(let value): self.init(id: id, result: value)
         case .error(let error): self.init(id: id, error: error)

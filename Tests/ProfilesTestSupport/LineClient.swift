@@ -53,9 +53,16 @@ public final class LineClient {
 
     /// The next line without `\n`, or nil on EOF. Throws on timeout.
     public func readLine() throws -> String? {
+        try readRawLine().map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The next line's bytes exactly as received, without `\n`; nil on EOF.
+    /// For checks on bytes (an id echoed verbatim), where decoding into a
+    /// `String` could hide a difference.
+    public func readRawLine() throws -> [UInt8]? {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                let line = Array(buffer[..<newline])
                 buffer.removeSubrange(...newline)
                 return line
             }

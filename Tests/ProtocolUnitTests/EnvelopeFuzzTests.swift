@@ -115,7 +115,7 @@ import Testing
                     Issue.record("depth \(depth) (within the limit) was not decoded: \(message)")
                     continue
                 }
-                #expect(request.id == .int(7))
+                #expect(request.id?.json == "7")
             } else {
                 #expect(Self.failureCode(message) == -32600, "depth \(depth) was accepted")
             }
@@ -143,7 +143,7 @@ import Testing
         #expect(Self.failureCode(try Self.check(Array(closed.utf8), "after an escaped backslash")) == -32600)
     }
 
-    /// For random valid JSON of known depth, the pre-check is exact.
+    /// For random valid JSON of known depth, the reader's limit is exact.
     @Test func nestingPrecheckMatchesRealDepth() throws {
         let seed = FuzzSeed.value
         var rng = SeededGenerator(seed: seed ^ 0xdeb7)
@@ -153,7 +153,8 @@ import Testing
             let parsed = try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)
             #expect(parsed != nil, "the generator made invalid JSON (seed \(seed), #\(iteration)): \(text.prefix(200))")
             for limit in [depth - 1, depth, depth + 1, 64] where limit >= 0 {
-                let exceeds = bytes.withUnsafeBytes { Envelope.nestingExceeds(limit, $0) }
+                let exceeds: Bool
+                do { _ = try JSONReader.parse(bytes, maxDepth: limit); exceeds = false } catch { exceeds = error == .tooDeep }
                 #expect(exceeds == (depth > limit),
                         "depth \(depth), limit \(limit) (seed \(seed), #\(iteration)): \(text.prefix(200))")
             }
@@ -182,8 +183,9 @@ import Testing
                 Issue.record("\(number) was refused: \(message)")
                 continue
             }
-            // The id comes back as a finite number the encoder can write.
-            switch request.id {
+            // The id is kept as sent, and reads as a finite number.
+            #expect(request.id?.json == number)
+            switch request.id?.value {
             case .int?: break
             case .double(let d)?: #expect(d.isFinite, "\(number) decoded to \(d)")
             default: Issue.record("\(number) decoded to id \(String(describing: request.id))")
@@ -191,17 +193,36 @@ import Testing
         }
     }
 
-    @Test func duplicateKeysDecodeToOneOfTheValues() throws {
-        let cases = [
-            #"{"id":1,"id":2,"method":"ping"}"#, #"{"id":1,"method":"ping","method":"nope"}"#,
-            #"{"id":1,"method":"ping","params":{"a":1,"a":[2]}}"#, #"{"id":1,"method":"ping","params":{},"params":[]}"#,
-            #"{"id":1,"method":"ping","jsonrpc":"2.0","jsonrpc":"1.0"}"#,
-            #"{"id":1,"method":"ping","params":{"a":1,"a":2,"a":3,"a":4,"b":{"c":1,"c":{"d":[]}}}}"#,
-            "[" + Array(repeating: #"{"id":1,"id":1,"method":"ping"}"#, count: 50).joined(separator: ",") + "]",
+    /// Duplicate member names refuse the request (-32600), or its params
+    /// (-32602, naming the path), never the whole line, and never pick one
+    /// of the values.
+    @Test func duplicateKeysRefuseTheRequest() throws {
+        let cases: [(String, code: Int, field: String?)] = [
+            (#"{"id":1,"id":2,"method":"ping"}"#, -32600, nil), (#"{"id":1,"method":"ping","method":"nope"}"#, -32600, nil),
+            (#"{"id":1,"method":"ping","params":{"a":1,"a":[2]}}"#, -32602, "a"),
+            (#"{"id":1,"method":"ping","params":{},"params":[]}"#, -32600, nil),
+            (#"{"id":1,"method":"ping","jsonrpc":"2.0","jsonrpc":"1.0"}"#, -32600, nil),
+            (#"{"id":1,"method":"ping","params":{"a":1,"a":2,"a":3,"a":4,"b":{"c":1,"c":{"d":[]}}}}"#, -32602, "a"),
+            (#"{"id":1,"method":"ping","params":{"b":{"c":1,"c":{"d":[]}},"a":1,"a":2}}"#, -32602, "b.c"),
+            (#"{"id":1,"method":"ping","params":{"b":[[],[{"c":1,"c":1}]]}}"#, -32602, "b[1][0].c"),
         ]
-        for text in cases {
-            let message = try Self.check(Array(text.utf8), text)
-            if case .failure = message { Issue.record("duplicate keys refused the whole line: \(text)") }
+        for (text, code, field) in cases {
+            guard case .single(.invalid(_, let error)) = try Self.check(Array(text.utf8), text) else {
+                Issue.record("duplicate keys not refused as a request: \(text)")
+                continue
+            }
+            #expect(error.code == code, "\(text)")
+            #expect(error.data["field"] == field.map(JSONValue.string), "\(text)")
+        }
+        let batch = "[" + Array(repeating: #"{"id":1,"id":1,"method":"ping"}"#, count: 50).joined(separator: ",") + "]"
+        guard case .batch(let entries) = try Self.check(Array(batch.utf8), batch) else {
+            Issue.record("a batch of duplicates was not a batch")
+            return
+        }
+        #expect(entries.count == 50)
+        for entry in entries {
+            guard case .invalid(let id, let error) = entry else { Issue.record("\(entry)"); continue }
+            #expect(id == .null && error.code == -32600)
         }
     }
 
@@ -242,7 +263,7 @@ import Testing
             Issue.record("escaped NUL refused")
             return
         }
-        #expect(request.id == .string("a\u{0}b"))
+        #expect(request.id?.value == .string("a\u{0}b"))
         #expect(request.method == "pi\u{0}ng")
         let echoed = String(decoding: Envelope.encodeLine(Response(id: request.id!, result: "x")), as: UTF8.self)
         #expect(echoed == #"{"id":"a\u0000b","jsonrpc":"2.0","result":"x"}"# + "\n")

@@ -1,5 +1,4 @@
 import Foundation
-import ProfilesProtocol
 import ProfilesTestSupport
 import Testing
 
@@ -9,9 +8,10 @@ import Testing
 /// UTF-8, NUL bytes, and wrong-typed params for every method `hello` lists.
 ///
 /// For every line: the server does not crash, never answers -32603, answers
-/// exactly the lines it must (all but blank lines and notifications, as
-/// `Envelope` decides), with exactly one well-formed line each, and stays
-/// usable afterwards.
+/// exactly the lines it must (all but blank lines and notifications), with
+/// exactly one well-formed line each, with the error codes and the id bytes
+/// that `ReferenceJSON` (an independent decoder in ProfilesTestSupport, not
+/// the server's `Envelope`) predicts, and stays usable afterwards.
 ///
 /// Bounded: fixed iteration counts from a seeded generator. The seed is
 /// printed; set `PROFILES_FUZZ_SEED` to replay a run, and
@@ -81,13 +81,18 @@ import Testing
             String(repeating: "[", count: 513),
             #"{"id":1,"method":"ping","params":{"a":"# + String(repeating: "[", count: 510),
             String(repeating: "[", count: 512) + String(repeating: "]", count: 512),
+            // Objects nested without member names: not JSON at the second
+            // `{` (where an object needs a name), long before 64 levels.
+            // The reader reports the first problem it meets, so -32700.
             String(repeating: "{", count: 513),
+            String(repeating: "[", count: 70) + "{{",
         ]
         let answers = try wire.run(shapes.map { Array($0.utf8) })
         for (index, answer) in answers.enumerated() {
             let code = answer.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
                 .flatMap { ($0["error"] as? [String: Any])?["code"] as? Int }
-            #expect(code == -32600, "shape #\(index) answered \(answer.first?.prefix(200) ?? "nothing")")
+            #expect(code == (index >= shapes.count - 2 ? (index == shapes.count - 2 ? -32700 : -32600) : -32600),
+                    "shape #\(index) answered \(answer.first?.prefix(200) ?? "nothing")")
         }
         // Within the limit, nesting reaches the handlers and is refused there.
         let within = #"{"id":1,"method":"profile.create","params":{"name":"x","fields":{"a":"#
@@ -482,6 +487,8 @@ final class HostileWire {
         var batchCount: Int?
         /// For a single call: its id, as `JSONSerialization` reads it.
         var id: NSObject?
+        /// By `ReferenceJSON`: each answer's code and id bytes.
+        var prediction: ReferenceJSON.Prediction?
 
         init(_ line: [UInt8], _ oracle: Oracle) {
             switch oracle {
@@ -490,26 +497,19 @@ final class HostileWire {
             }
         }
 
-        /// By the envelope's own rules, which ProtocolUnitTests cover.
+        /// By the envelope's rules as `ReferenceJSON` (test support, not
+        /// the server's decoder) implements them: the code and the id's
+        /// bytes of every answer.
         init(envelope line: [UInt8]) {
             var framed = line[...]
             if framed.last == UInt8(ascii: "\r") { framed = framed.dropLast() }
             if framed.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
-            let message = Envelope.decode(framed)
-            answered = Envelope.expectsAnswer(message)
-            switch message {
-            case .batch(let entries):
-                batchCount = entries.filter {
-                    if case .call(let request) = $0 { return !request.isNotification }
-                    if case .dropped = $0 { return false }
-                    return true
-                }.count
-            case .single(.call(let request)):
-                if let id = request.id, let data = try? JSONEncoder().encode(id) {
-                    self.id = try? JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed) as? NSObject
-                }
-            default:
-                break
+            let prediction = ReferenceJSON.predict(Array(framed))
+            self.prediction = prediction
+            switch prediction {
+            case .silent: break
+            case .single: answered = true
+            case .batch(let answers): answered = true; batchCount = answers.count
             }
         }
 
@@ -573,6 +573,28 @@ final class HostileWire {
             }
             if message.localizedCaseInsensitiveContains("sqlite") || message.contains("SELECT ") || message.contains("INSERT ") {
                 Issue.record("an error leaking SQL: \(message)", sourceLocation: sourceLocation)
+            }
+        }
+        // The reference's prediction: the same codes (where it knows them;
+        // a call that ran may answer anything but -32700 and -32600), and
+        // every id byte for byte as the request sent it.
+        if let prediction = expected.prediction {
+            let want: [ReferenceJSON.Answer]
+            switch prediction {
+            case .silent: want = []
+            case .single(let answer): want = [answer]
+            case .batch(let answers): want = answers
+            }
+            if let got = ReferenceJSON.answers(in: Array(answer.utf8)), got.count == want.count {
+                for (w, g) in zip(want, got) {
+                    let codeOK = w.code.map { $0 == g.code } ?? (g.code != -32700 && g.code != -32600)
+                    if !codeOK || w.id != g.id {
+                        Issue.record("expected \(w), got code \(g.code.map(String.init) ?? "none") id \(String(decoding: g.id, as: UTF8.self)) in \(answer.prefix(300)) to \(HostileMutator.show(line))",
+                                     sourceLocation: sourceLocation)
+                    }
+                }
+            } else {
+                Issue.record("expected \(want), got \(answer.prefix(300)) to \(HostileMutator.show(line))", sourceLocation: sourceLocation)
             }
         }
         // A single call's answer carries its id.
