@@ -49,12 +49,13 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
-        // libedit (Debian: libedit-dev) for the interactive client's line
-        // editing, history and completion; ProfilesCLIKit holds what tests import.
-        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        // ProfilesCLIKit holds what tests import. The prompt's line editing
+        // loads libedit at run time (Sources/profiles-cli/LibEdit.swift), so
+        // no target needs a C library's headers beyond SQLite's (for GRDB);
+        // ExecutableTests' BareBuildTests keep it so.
         .target(name: "ProfilesCLIKit", dependencies: ["ProfilesProtocol"]),
         .executableTarget(name: "profiles-cli", dependencies: [
-            "ProfilesCLIKit", "ProfilesProtocol", "CEditLine",
+            "ProfilesCLIKit", "ProfilesProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "profiles-bench", dependencies: [

@@ -53,9 +53,17 @@ public enum InputParser {
         } catch {
             throw Failure(error.description)
         }
+        return try params(words: words, method: method)
+    }
+
+    /// `KEY=VALUE` words, already split (by `WordSplitter`, or by the
+    /// shell for `profiles-cli call METHOD KEY=VALUE …`), as a params
+    /// object; each VALUE is read as `value(_:)` reads it.
+    public static func params(words: [String], method: String) throws(Failure) -> JSONValue {
         var members: [String: JSONValue] = [:]
         for word in words {
-            guard let equals = word.firstIndex(of: "="), equals != word.startIndex else {
+            guard let equals = word.firstIndex(of: "="), equals != word.startIndex,
+                  word.first != "{", word.first != "[" else {
                 throw Failure("expected KEY=VALUE or a JSON object after \(method), not \(word)")
             }
             let key = String(word[..<equals])

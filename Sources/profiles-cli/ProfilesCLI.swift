@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import ProfilesCLIKit
+import ProfilesProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,6 +21,14 @@ struct ProfilesCLI: ParsableCommand {
         subcommands: [PipeMode.self, CallMode.self],
         defaultSubcommand: PipeMode.self
     )
+
+    /// The same option group as the subcommands': argument-parser parses
+    /// the root's options wherever they stand on the command line (before
+    /// or after the subcommand's name) and hands the subcommands' group of
+    /// the same type this decoded value. So `--port P call ping`, `call
+    /// --port P ping` and `--port P` (pipe mode) all work, and both the
+    /// root's help and each subcommand's list the options.
+    @OptionGroup var connection: ConnectionOptions
 }
 
 /// Sends stdin line by line, prints every answer in order.
@@ -36,23 +46,56 @@ struct PipeMode: ParsableCommand {
     }
 }
 
-/// `profiles-cli call METHOD [JSON-PARAMS]`: one request, its result printed.
+/// `profiles-cli call METHOD [KEY=VALUE … | JSON-PARAMS]`: one request, its
+/// result printed.
 struct CallMode: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "call", abstract: "Call one method and print its result.")
+    static let configuration = CommandConfiguration(
+        commandName: "call",
+        abstract: "Call one method and print its result.",
+        discussion: """
+            Params as at the prompt: KEY=VALUE words, a VALUE being JSON when it parses as JSON \
+            (42, true, null, "text", [1,2], {"a":1}) and text otherwise, or one JSON object. \
+            The shell takes away quotes first, so quote a word whose VALUE is a JSON string or \
+            holds blanks, braces or brackets: call profile.create 'name="42"' \
+            'fields={"tier":"gold"}'.
+            """)
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "Method name, e.g. profile.get") var method: String
-    @Argument(help: "Params as a JSON object, e.g. '{\"id\":1}'") var params: String?
+    @Argument(help: ArgumentHelp("Params: KEY=VALUE words (id=1 name=\"Peter B.\"), or one JSON object ('{\"id\":1}').",
+                                 valueName: "params"))
+    var params: [String] = []
+
+    /// The params text to send: the JSON object as it was given, or the
+    /// encoded KEY=VALUE words (nil: none).
+    private var paramsJSON: String? {
+        get throws {
+            if params.isEmpty { return nil }
+            if params.count == 1, params[0].trimmingCharacters(in: .whitespaces).hasPrefix("{") {
+                let parsed = try? JSONSerialization.jsonObject(with: Data(params[0].utf8))
+                guard parsed is [String: Any] else {
+                    throw ValidationError("the params are not a valid JSON object: \(params[0])")
+                }
+                return params[0]
+            }
+            let object: JSONValue
+            do {
+                object = try InputParser.params(words: params, method: method)
+            } catch {
+                throw ValidationError(error.description)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(object), as: UTF8.self)
+        }
+    }
 
     func validate() throws {
-        if let params {
-            let parsed = try? JSONSerialization.jsonObject(with: Data(params.utf8))
-            guard parsed is [String: Any] else { throw ValidationError("params must be a JSON object, e.g. '{\"id\":1}'") }
-        }
+        _ = try paramsJSON
     }
 
     func run() throws {
         let socket = connection.connectOrExit().socket
-        let line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\(jsonString(method)),\"params\":\(params ?? "{}")}\n"
+        let line = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\(jsonString(method)),\"params\":\(try paramsJSON ?? "{}")}\n"
         guard socket.sendAll(Array(line.utf8)), let answer = socket.readLine() else {
             FileHandle.standardError.write(Data("profiles-cli: the server closed the connection without answering\n".utf8))
             Glibc.exit(2)

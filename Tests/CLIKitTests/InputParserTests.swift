@@ -89,6 +89,26 @@ import Testing
         }
     }
 
+    /// `profiles-cli call METHOD KEY=VALUE …`: the shell has split the
+    /// words (and taken its quotes away); each is read as at the prompt.
+    @Test func wordsFromTheCommandLineReadAsAtThePrompt() throws {
+        #expect(try InputParser.params(words: ["name=Peter B.", #"fields={"tier": "gold"}"#, "contact_ids=[1,2]", "n=42",
+                                               #"q="42""#, "label='a b'", "empty="], method: "profile.create")
+                == ["name": "Peter B.", "fields": ["tier": "gold"], "contact_ids": [1, 2], "n": 42,
+                    "q": "42", "label": "a b", "empty": ""])
+        #expect(try InputParser.params(words: [], method: "ping") == [:])
+        #expect(throws: InputParser.Failure("expected KEY=VALUE or a JSON object after profile.get, not 1")) {
+            try InputParser.params(words: ["1"], method: "profile.get")
+        }
+        // A JSON object among words is not a KEY=VALUE, even with a = inside.
+        #expect(throws: InputParser.Failure(#"expected KEY=VALUE or a JSON object after m, not {"a":"x=y"}"#)) {
+            try InputParser.params(words: ["b=1", #"{"a":"x=y"}"#], method: "m")
+        }
+        #expect(throws: InputParser.Failure("id is given twice")) {
+            try InputParser.params(words: ["id=1", "id=2"], method: "profile.get")
+        }
+    }
+
     @Test func wordsSplitLikeAShellButKeepQuotesAndBrackets() throws {
         #expect(try WordSplitter.split(#" a=1   b="x y"  c={"k": [1, 2]} d='p q' "#) == ["a=1", #"b="x y""#, #"c={"k": [1, 2]}"#, "d='p q'"])
         #expect(try WordSplitter.split("body=it's fine") == ["body=it's", "fine"])

@@ -24,6 +24,10 @@ import Testing
         let call = try cli(["call", "profile.list", "--port", "\(s.port)", "--token", Self.token])
         #expect(call.status == 0, "stderr:\n\(call.stderr)")
         #expect(call.stdout.contains("\"items\""))
+        // The options before the subcommand work the same.
+        let before = try cli(["--port", "\(s.port)", "--token", Self.token, "call", "profile.list"])
+        #expect(before.status == 0, "stderr:\n\(before.stderr)")
+        #expect(before.stdout.contains("\"items\""))
         // Without a token the same call is refused.
         let anonymous = try cli(["call", "profile.list", "--port", "\(s.port)"])
         #expect(anonymous.status == 1)

@@ -9,9 +9,11 @@ import Glibc
 /// through a pseudo-terminal against a real server.
 @Suite struct InteractiveCLITests {
     /// Starts the client in a terminal with HOME in a temp dir.
-    private func client(port: Int, home: URL, arguments: [String] = [], color: Bool = false) throws -> TerminalProcess {
+    private func client(port: Int, home: URL, arguments: [String] = [], color: Bool = false,
+                        environment extra: [String: String] = [:]) throws -> TerminalProcess {
         // NO_COLOR set but empty counts as unset (no-color.org).
-        let environment = ["HOME": home.path, "TERM": "xterm", "NO_COLOR": color ? "" : "1"]
+        var environment = ["HOME": home.path, "TERM": "xterm", "NO_COLOR": color ? "" : "1"]
+        environment.merge(extra) { _, new in new }
         return try TerminalProcess(try Binaries.url("profiles-cli"), ["--port", "\(port)"] + arguments, environment: environment)
     }
 
@@ -59,6 +61,8 @@ import Glibc
         defer { terminal.killIfRunning() }
         let prompt = "profiles 127.0.0.1:\(s.port)> "
         awaitPrompt(terminal, port: s.port, shows: ["Connected to profiles-server"])
+        // libedit (dlopen'd) loaded: no word of the plain fallback.
+        #expect(!terminal.screen.contains("no line editing"), "screen:\n\(terminal.screen)")
 
         enter("ping", in: terminal, port: s.port, shows: [#""pong""#])
         enter(#"profile.create name="Peter Smith" fields={}"#, in: terminal, port: s.port,
@@ -125,6 +129,44 @@ import Glibc
         second.type(".exit\r")
         #expect(second.waitForExit(timeout: 10))
         #expect(second.exitStatus == 0)
+    }
+
+    /// Without libedit (PROFILES_CLI_LIBEDIT names a library that does not
+    /// load, as on a machine without libedit2) the prompt says so once and
+    /// reads plain lines from the terminal's cooked mode: requests work, a
+    /// close is still shown as it happens, Ctrl-D leaves, no history file.
+    @Test func withoutLibeditThePromptReadsPlainLines() throws {
+        let s = try TestServer(); var stopped = false
+        defer { if !stopped { s.stop() } }
+        let home = try TemporaryDirectory.make(); defer { try? FileManager.default.removeItem(at: home) }
+        let terminal = try client(port: s.port, home: home,
+                                  environment: ["PROFILES_CLI_LIBEDIT": "/nonexistent/libedit.so.2"])
+        defer { terminal.killIfRunning() }
+        let prompt = "profiles 127.0.0.1:\(s.port)> "
+        #expect(terminal.waitFor(["profiles-cli: no line editing, history or Tab completion: /nonexistent/libedit.so.2",
+                                  "reading plain lines.", "Connected to profiles-server", prompt]),
+                "screen:\n\(terminal.screen)")
+
+        var mark = terminal.mark()
+        terminal.type("ping\r")
+        #expect(terminal.waitFor([#""pong""#, prompt], since: mark), "screen:\n\(terminal.screen)")
+        mark = terminal.mark()
+        terminal.type(#"profile.create name="Kim Lee" fields={}"# + "\r")
+        #expect(terminal.waitFor([#""id": 1,"#, #""name": "Kim Lee""#, prompt], since: mark), "screen:\n\(terminal.screen)")
+        #expect(terminal.screen.components(separatedBy: "no line editing").count == 2, "said more than once")
+        // The terminal stays in canonical mode: the kernel edits the line.
+        var attributes = termios()
+        #expect(tcgetattr(terminal.masterDescriptor, &attributes) == 0 && attributes.c_lflag & tcflag_t(ICANON) != 0)
+
+        // The server goes away while the prompt waits: said at once.
+        mark = terminal.mark()
+        s.stop()
+        stopped = true
+        #expect(terminal.waitFor(["the server closed the connection", prompt], since: mark), "screen:\n\(terminal.screen)")
+        terminal.type("\u{4}")
+        #expect(terminal.waitForExit(timeout: 10), "screen:\n\(terminal.screen)")
+        #expect(terminal.exitStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent(".profiles_history").path))
     }
 
     @Test func tokenConnectionLossAndColors() throws {

@@ -15,6 +15,8 @@ import Glibc
 final class TerminalProcess: @unchecked Sendable {
     let process = Process()
     private let master: Int32
+    /// The terminal's controlling side, for `tcgetattr`.
+    var masterDescriptor: Int32 { master }
     private let reader: DescriptorReader
     private let exit: ProcessExit
 
