@@ -2,8 +2,8 @@ import Foundation
 import ProfilesDomain
 import ProfilesStore
 
-/// `ping`, `hello`, `health`, `stats`: the methods that work before and
-/// without any workspace.
+/// `ping`, `hello`, `rpc.discover`, `health`, `stats`: the methods that
+/// work before and without any workspace.
 extension CommandBus.Registry {
     public mutating func registerSystemMethods(database: ProfilesDatabase, info: ServerInfo) {
         register("ping", MethodSpec("Liveness check.", result: Schema.constant("pong")), scoped: false, beforeAuth: true) { _, _ in "pong" }
@@ -12,6 +12,12 @@ extension CommandBus.Registry {
                  scoped: false, beforeAuth: true) { _, context in
             Hello(server: info.name, version: info.version, protocol: 1, authRequired: info.authRequired,
                   methods: context.bus.methodNames)
+        }
+
+        register("rpc.discover", MethodSpec("The OpenRPC document describing every method: params, result and errors.",
+                                            result: Schema.ref("OpenRPCDocument")),
+                 scoped: false, beforeAuth: true) { _, context in
+            OpenRPCDocument.build(methods: context.bus.describedMethods, info: info)
         }
 
         register("health", MethodSpec("A real round trip to the database; degraded while writes fail for lack of disk space.",
