@@ -58,7 +58,8 @@ public final class CommandBus: Sendable {
             var spec = spec.adding(errors: [.invalidParams, .internalError, .overloaded])
             if !beforeAuth { spec = spec.adding(errors: [.unauthenticated]) }
             if scoped {
-                spec = spec.adding(.optional("workspace", Schema.workspace, "the workspace to act on (default: the token's only one, or default)"))
+                spec = spec.adding(.optional("workspace", Schema.workspace,
+                                             "the workspace to act on (default: the token's only one, or default)"))
                     .adding(errors: [.forbidden])
             }
             let names = spec.params.map(\.name)

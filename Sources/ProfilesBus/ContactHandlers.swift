@@ -19,7 +19,8 @@ extension CommandBus.Registry {
             return try database.upsertContact(workspace: ctx.workspace, channel: channel, identifier: identifier, name: name)
         }
 
-        register("contact.get", MethodSpec("One contact.", params: [.required("id", Schema.id)], result: Schema.ref("Contact"), errors: [.notFound])) { p, ctx in
+        register("contact.get", MethodSpec("One contact.", params: [.required("id", Schema.id)], result: Schema.ref("Contact"),
+                                           errors: [.notFound])) { p, ctx in
             try database.contact(workspace: ctx.workspace, id: p.id("id"))
         }
 

@@ -45,7 +45,8 @@ extension CommandBus.Registry {
             try database.deleteField(workspace: ctx.workspace, key: Validation.fieldKey(p.string("key")))
         }
 
-        register("field.list", MethodSpec("Every field definition, in order of creation.", result: Schema.ref("FieldList"))) { _, ctx in
+        register("field.list", MethodSpec("Every field definition, in order of creation.",
+                                          result: Schema.ref("FieldList"))) { _, ctx in
             try database.listFields(workspace: ctx.workspace)
         }
     }

@@ -16,7 +16,8 @@ extension CommandBus.Registry {
                 status: p.optionalEnum("status", MomentStatus.self) ?? .open, startedAt: p.timestamp("started_at"))
         }
 
-        register("moment.get", MethodSpec("One contact moment.", params: [.required("id", Schema.id)], result: Schema.ref("Moment"), errors: [.notFound])) { p, ctx in
+        register("moment.get", MethodSpec("One contact moment.", params: [.required("id", Schema.id)], result: Schema.ref("Moment"),
+                                          errors: [.notFound])) { p, ctx in
             try database.moment(workspace: ctx.workspace, id: p.id("id"))
         }
 
