@@ -3,8 +3,9 @@
 - The document is read by the `openrpc` package's models of the OpenRPC
   specification (pydantic), and every JSON Schema in it is checked against
   the JSON Schema draft-07 meta-schema that `jsonschema` ships (OpenRPC 1.x
-  schemas are draft 7). No package on PyPI ships the OpenRPC meta-schema
-  itself, so it is not used here.
+  schemas are draft 7). The OpenRPC meta-schema itself is not used: none
+  of the PyPI packages looked at (openrpc, openrpcclientgenerator,
+  tabella, flowdas) ships it.
 - A realistic story then calls every method, and `jsonschema` validates each
   answer against the result schema the document gives for its method
   (resolving `$ref`s into `components`), each pushed event against `Event`,
