@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Interop: jsonrpcclient (a JSON-RPC 2.0 library from PyPI, used unchanged)
 # drives a real release-built profiles-server over newline-delimited TCP.
-# See interop/python/test_interop.py. Exits non-zero if any test fails.
+# See interop/python/test_interop.py. interop/python/test_openrpc.py checks
+# rpc.discover with the `openrpc` models and `jsonschema`, and validates the
+# answers of a story against it. Exits non-zero if any test fails.
 #
 #   interop/run.sh
 #

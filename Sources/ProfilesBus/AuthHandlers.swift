@@ -6,7 +6,10 @@ extension CommandBus.Registry {
     static let maxAuthFailures = 3
 
     mutating func registerAuthMethods(tokens: TokenFile?) {
-        register("auth", params: ["token"], scoped: false, beforeAuth: true) { p, ctx in
+        register("auth", MethodSpec("Unlocks the connection with a token of the server's token file; the connection closes after 3 failures.",
+                                   params: [.required("token", Schema.string)],
+                                   result: Schema.record(["workspaces": Schema.array(Schema.string)]), errors: [.unauthenticated]),
+                 scoped: false, beforeAuth: true) { p, ctx in
             guard let tokens else {
                 // No token file: everything is open; say so rather than fail.
                 _ = try p.string("token")

@@ -5,7 +5,8 @@ import ProfilesProtocol
 import ProfilesStore
 
 /// Maps method names to handlers and turns every outcome into a response.
-/// The registry is the single source of truth for `hello`'s method list.
+/// The registry is the single source of truth for `hello`'s method list
+/// and for `rpc.discover`'s description of every method.
 ///
 /// Registration happens before the server starts; afterwards the bus is
 /// only read, from many connection queues at once.
@@ -14,7 +15,11 @@ public final class CommandBus: Sendable {
 
     struct Method: Sendable {
         let name: String
-        /// Accepted param names; anything else is rejected by name.
+        /// What it takes and answers, `workspace` and the errors of its
+        /// kind included.
+        let spec: MethodSpec
+        /// Accepted param names (those `spec` describes); anything else is
+        /// rejected by name.
         let params: Set<String>
         /// Domain methods take `workspace`; system methods do not.
         let scoped: Bool
@@ -46,17 +51,28 @@ public final class CommandBus: Sendable {
 
         /// `scoped` methods act on a workspace and accept `workspace`.
         /// `beforeAuth` methods may be called before `auth` (SPEC §5).
-        public mutating func register(_ name: String, params: [String] = [], scoped: Bool = true, beforeAuth: Bool = false,
+        /// The method accepts exactly the params `spec` describes.
+        public mutating func register(_ name: String, _ spec: MethodSpec, scoped: Bool = true, beforeAuth: Bool = false,
                                       handler: @escaping Handler) {
             precondition(methods[name] == nil, "method \(name) registered twice")
-            var names = Set(params)
-            if scoped { names.insert("workspace") }
-            methods[name] = Method(name: name, params: names, scoped: scoped, beforeAuth: beforeAuth, handler: handler)
+            var spec = spec.adding(errors: [.invalidParams, .internalError, .overloaded])
+            if !beforeAuth { spec = spec.adding(errors: [.unauthenticated]) }
+            if scoped {
+                spec = spec.adding(.optional("workspace", Schema.workspace,
+                                             "the workspace to act on (default: the token's only one, or default)"))
+                    .adding(errors: [.forbidden])
+            }
+            let names = spec.params.map(\.name)
+            precondition(Set(names).count == names.count, "method \(name) describes a param twice")
+            methods[name] = Method(name: name, spec: spec, params: Set(names), scoped: scoped, beforeAuth: beforeAuth, handler: handler)
         }
     }
 
     /// Method names, sorted.
     public var methodNames: [String] { methods.keys.sorted() }
+
+    /// Every method with its description, sorted by name.
+    var describedMethods: [Method] { methods.values.sorted { $0.name < $1.name } }
 
     /// Runs one call. Returns nil for a notification (it still runs).
     public func dispatch(_ request: Request, session: Session) -> Response? {

@@ -4,7 +4,13 @@ import ProfilesStore
 /// contact.upsert / get / update / delete / list
 extension CommandBus.Registry {
     mutating func registerContactMethods(database: ProfilesDatabase) {
-        registerWrite("contact.upsert", params: ["channel", "identifier", "name", "region"], database: database,
+        registerWrite("contact.upsert", MethodSpec(
+            "Creates the contact, or finds it by channel and normalized identifier (and sets its name when given).",
+            params: [.required("channel", Schema.enum(Channel.self)),
+                     .required("identifier", Schema.string(minLength: 1, maxLength: 255),
+                               "an e-mail address, a phone number (E.164, or national with region) or an opaque id"),
+                     .optional("name", Schema.text(max: 200)), .region],
+            result: Schema.ref("ContactUpsert"), errors: [.conflict]), database: database,
                       feed: FeedEntry(type: { $0["created"] == .bool(true) ? "contact.created" : "contact.updated" }, entity: { answer, _ in answer["contact"]?["id"] ?? .null })) { p, ctx in
             let channel = try p.requiredEnum("channel", Channel.self)
             // `region` reads a national phone number; other channels ignore it.
@@ -13,11 +19,15 @@ extension CommandBus.Registry {
             return try database.upsertContact(workspace: ctx.workspace, channel: channel, identifier: identifier, name: name)
         }
 
-        register("contact.get", params: ["id"]) { p, ctx in
+        register("contact.get", MethodSpec("One contact.", params: [.required("id", Schema.id)], result: Schema.ref("Contact"),
+                                           errors: [.notFound])) { p, ctx in
             try database.contact(workspace: ctx.workspace, id: p.id("id"))
         }
 
-        registerWrite("contact.update", params: ["id", "name"], database: database,
+        registerWrite("contact.update", MethodSpec(
+            "Renames a contact; name null clears it.",
+            params: [.required("id", Schema.id), .required("name", Schema.nullable(Schema.text(max: 200)), "null clears the name")],
+            result: Schema.ref("Contact"), errors: [.notFound]), database: database,
                       feed: .named("contact.updated")) { p, ctx in
             // `name: null` clears the name; a string sets it.
             guard p.has("name") else { throw DomainError.invalid("name", "is required (null clears it)") }
@@ -25,12 +35,18 @@ extension CommandBus.Registry {
             return try database.updateContact(workspace: ctx.workspace, id: p.id("id"), name: name)
         }
 
-        registerWrite("contact.delete", params: ["id"], database: database,
+        registerWrite("contact.delete", MethodSpec(
+            "Deletes a contact and its moments.", params: [.required("id", Schema.id)],
+            result: Schema.ref("ContactDeletion"), errors: [.notFound]), database: database,
                       feed: .named("contact.deleted")) { p, ctx in
             try database.deleteContact(workspace: ctx.workspace, id: p.id("id"))
         }
 
-        register("contact.list", params: ["channel", "profile_id", "unassigned", "query", "limit", "cursor"]) { p, ctx in
+        register("contact.list", MethodSpec(
+            "A page of contacts; profile_id and unassigned exclude each other.",
+            params: [.optional("channel", Schema.enum(Channel.self)), .optional("profile_id", Schema.id),
+                     .optional("unassigned", Schema.boolean, "only contacts in no profile"), .query, .limit, .cursor],
+            result: Schema.ref("ContactPage"), errors: [.notFound])) { p, ctx in
             let filter = ContactFilter(channel: try p.optionalEnum("channel", Channel.self), profileID: try p.optionalID("profile_id"),
                                        unassigned: try p.bool("unassigned", default: false), query: try p.searchQuery())
             if filter.unassigned && filter.profileID != nil {

@@ -13,15 +13,8 @@ enum ErrorMapping {
         }
         if let field = error.field { data["field"] = .string(field) }
         if let reason = error.reason { data["reason"] = .string(reason) }
-        let (code, type): (Int, String) = switch error.kind {
-        case .invalidParams: (-32602, "invalid_params")
-        case .notFound: (-32004, "not_found")
-        case .conflict: (-32009, "conflict")
-        case .forbidden: (-32003, "forbidden")
-        case .unauthenticated: (-32001, "unauthenticated")
-        case .overloaded: (-32029, "overloaded")
-        case .storageFull: (-32010, "storage_full")
-        }
-        return RPCError(code: code, type: type, message: error.message, data: data)
+        // The same table `rpc.discover` describes the errors with.
+        let kind = MethodError(error.kind)
+        return RPCError(code: kind.code, type: kind.type, message: error.message, data: data)
     }
 }

@@ -5,7 +5,10 @@ import ProfilesStore
 /// events.read / subscribe / unsubscribe: the change feed (SPEC §9).
 extension CommandBus.Registry {
     mutating func registerEventMethods(database: ProfilesDatabase, feed: EventFeed) {
-        register("events.read", params: ["after", "limit"]) { p, ctx in
+        register("events.read", MethodSpec(
+            "A page of the workspace's change feed, oldest first.",
+            params: [.optional("after", Schema.seq, "events with a greater seq (default: from the oldest kept)"), .limit],
+            result: Schema.ref("EventPage"), errors: [.conflict])) { p, ctx in
             // Without `after`, the page starts at the oldest event kept.
             let after = try p.raw("after") == nil ? nil : p.sequence("after")
             let page = try database.feedPage(workspace: ctx.workspace, after: after, limit: p.limit())
@@ -15,7 +18,10 @@ extension CommandBus.Registry {
             ])
         }
 
-        register("events.subscribe", params: ["after"]) { p, ctx in
+        register("events.subscribe", MethodSpec(
+            "Pushes every event after `after` as `event` notifications on this connection.",
+            params: [.optional("after", Schema.seq, "replay events after this seq first (default: only new events)")],
+            result: Schema.record(["subscribed": Schema.constant(true), "after": Schema.seq]), errors: [.conflict])) { p, ctx in
             guard let pusher = ctx.session.pusher else {
                 throw DomainError.invalid("after", "this connection cannot receive pushed events")
             }
@@ -33,7 +39,9 @@ extension CommandBus.Registry {
             return JSONValue.object(["subscribed": true, "after": .int(after)])
         }
 
-        register("events.unsubscribe") { _, ctx in
+        register("events.unsubscribe", MethodSpec(
+            "Stops the pushes; false when there was no subscription.",
+            result: Schema.record(["unsubscribed": Schema.boolean]))) { _, ctx in
             let was = ctx.session.subscription != nil
             ctx.session.endSubscription()
             return JSONValue.object(["unsubscribed": .bool(was)])

@@ -4,7 +4,12 @@ import ProfilesStore
 /// field.define / update / delete / list
 extension CommandBus.Registry {
     mutating func registerFieldMethods(database: ProfilesDatabase) {
-        registerWrite("field.define", params: ["key", "label", "type", "options", "required"], database: database,
+        registerWrite("field.define", MethodSpec(
+            "Defines a custom profile field; a select field needs options.",
+            params: [.required("key", Schema.fieldKey), .required("label", Schema.text(max: 200)),
+                     .required("type", Schema.enum(FieldDefinition.FieldType.self)), .options,
+                     .optional("required", Schema.boolean, "whether every profile must have a value (default false)")],
+            result: Schema.ref("FieldDefinition"), errors: [.conflict]), database: database,
                       feed: .named("field.defined") { answer, _ in answer["key"] ?? .null }) { p, ctx in
             let type = try p.requiredEnum("type", FieldDefinition.FieldType.self)
             let definition = FieldDefinition(
@@ -16,7 +21,12 @@ extension CommandBus.Registry {
             return try database.defineField(workspace: ctx.workspace, definition: definition)
         }
 
-        registerWrite("field.update", params: ["key", "label", "type", "options", "required"], database: database,
+        registerWrite("field.update", MethodSpec(
+            "Changes a field's label, options or required flag; the type cannot change.",
+            params: [.required("key", Schema.fieldKey), .optional("label", Schema.text(max: 200)),
+                     .optional("type", Schema.enum(FieldDefinition.FieldType.self), "only the current type is accepted"), .options,
+                     .optional("required", Schema.boolean)],
+            result: Schema.ref("FieldDefinition"), errors: [.notFound]), database: database,
                       feed: .named("field.updated") { answer, _ in answer["key"] ?? .null }) { p, ctx in
             let key = try Validation.fieldKey(p.string("key"))
             if let type = try p.optionalEnum("type", FieldDefinition.FieldType.self),
@@ -28,12 +38,15 @@ extension CommandBus.Registry {
                                             required: p.optionalBool("required"))
         }
 
-        registerWrite("field.delete", params: ["key"], database: database,
+        registerWrite("field.delete", MethodSpec(
+            "Deletes a field definition and clears its values from every profile.", params: [.required("key", Schema.fieldKey)],
+            result: Schema.ref("FieldDeletion"), errors: [.notFound]), database: database,
                       feed: .named("field.deleted") { answer, _ in answer["key"] ?? .null }) { p, ctx in
             try database.deleteField(workspace: ctx.workspace, key: Validation.fieldKey(p.string("key")))
         }
 
-        register("field.list") { _, ctx in
+        register("field.list", MethodSpec("Every field definition, in order of creation.",
+                                          result: Schema.ref("FieldList"))) { _, ctx in
             try database.listFields(workspace: ctx.workspace)
         }
     }

@@ -4,18 +4,29 @@ import ProfilesStore
 /// moment.create / get / update / list
 extension CommandBus.Registry {
     mutating func registerMomentMethods(database: ProfilesDatabase) {
-        registerWrite("moment.create", params: ["contact_id", "ticket_id", "subject", "status", "started_at"], database: database,
+        registerWrite("moment.create", MethodSpec(
+            "Records a conversation (ticket) with a contact.",
+            params: [.required("contact_id", Schema.id), .optional("ticket_id", Schema.text(max: 255), "unique per workspace"),
+                     .optional("subject", Schema.text(max: 500)), .optional("status", Schema.enum(MomentStatus.self), "default open"),
+                     .optional("started_at", Schema.timestampParam, "default now")],
+            result: Schema.ref("Moment"), errors: [.notFound, .conflict]), database: database,
                       feed: .named("moment.created")) { p, ctx in
             try database.createMoment(
                 workspace: ctx.workspace, contactID: p.id("contact_id"), ticketID: p.ticketID(), subject: p.subject(),
                 status: p.optionalEnum("status", MomentStatus.self) ?? .open, startedAt: p.timestamp("started_at"))
         }
 
-        register("moment.get", params: ["id"]) { p, ctx in
+        register("moment.get", MethodSpec("One contact moment.", params: [.required("id", Schema.id)], result: Schema.ref("Moment"),
+                                          errors: [.notFound])) { p, ctx in
             try database.moment(workspace: ctx.workspace, id: p.id("id"))
         }
 
-        registerWrite("moment.update", params: ["id", "status", "subject", "last_activity_at"], database: database,
+        registerWrite("moment.update", MethodSpec(
+            "Changes a moment's status, subject (null clears it) or last activity.",
+            params: [.required("id", Schema.id), .optional("status", Schema.enum(MomentStatus.self)),
+                     .optional("subject", Schema.nullable(Schema.text(max: 500)), "null clears the subject"),
+                     .optional("last_activity_at", Schema.timestampParam)],
+            result: Schema.ref("Moment"), errors: [.notFound]), database: database,
                       feed: .named("moment.updated")) { p, ctx in
             // `subject: null` clears it; absent leaves it.
             let subject: String?? = p.has("subject") ? .some(try p.subject()) : nil
@@ -24,7 +35,11 @@ extension CommandBus.Registry {
             return try database.updateMoment(workspace: ctx.workspace, id: p.id("id"), change: change)
         }
 
-        register("moment.list", params: ["profile_id", "contact_id", "status", "limit", "cursor"]) { p, ctx in
+        register("moment.list", MethodSpec(
+            "A page of the moments of a profile or of a contact (exactly one of the two), newest started_at first.",
+            params: [.optional("profile_id", Schema.id, "give this or contact_id"), .optional("contact_id", Schema.id, "give this or profile_id"),
+                     .optional("status", Schema.enum(MomentStatus.self)), .limit, .cursor],
+            result: Schema.ref("MomentPage"), errors: [.notFound])) { p, ctx in
             let owner: MomentOwner
             switch (try p.optionalID("profile_id"), try p.optionalID("contact_id")) {
             case (let profile?, nil): owner = .profile(profile)

@@ -5,7 +5,12 @@ import ProfilesStore
 /// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export / erase
 extension CommandBus.Registry {
     mutating func registerProfileMethods(database: ProfilesDatabase) {
-        registerWrite("profile.create", params: ["name", "fields", "region", "contact_ids", "move"], database: database,
+        registerWrite("profile.create", MethodSpec(
+            "Creates a profile, with field values and contacts.",
+            params: [.required("name", Schema.text(max: 200)), .fields("values by field key"), .region,
+                     .optional("contact_ids", Schema.array(Schema.id, maxItems: 500, unique: true), "contacts to attach"),
+                     .move],
+            result: Schema.ref("Profile"), errors: [.notFound, .conflict]), database: database,
                       feed: .named("profile.created")) { p, ctx in
             let name = try Validation.name(p.string("name"))
             let fields = try p.fieldPatch("fields") ?? [:]
@@ -17,7 +22,11 @@ extension CommandBus.Registry {
                                               move: p.bool("move", default: false))
         }
 
-        register("profile.get", params: ["id", "include"]) { p, ctx in
+        register("profile.get", MethodSpec(
+            "One profile, with its contacts, notes (50 newest) and moments (50 newest) when asked.",
+            params: [.required("id", Schema.id),
+                     .optional("include", Schema.array(Schema.enum(ProfileInclude.self)), "the parts to add")],
+            result: Schema.ref("ProfileDetail"), errors: [.notFound])) { p, ctx in
             var include = Set<ProfileInclude>()
             for word in try p.optionalStringArray("include") ?? [] {
                 guard let part = ProfileInclude(rawValue: word) else {
@@ -28,36 +37,54 @@ extension CommandBus.Registry {
             return try database.profile(workspace: ctx.workspace, id: p.id("id"), include: include)
         }
 
-        registerWrite("profile.update", params: ["id", "name", "fields", "region", "expected_version"], database: database,
+        registerWrite("profile.update", MethodSpec(
+            "Renames a profile or changes field values (a partial patch; null removes a value).",
+            params: [.required("id", Schema.id), .optional("name", Schema.text(max: 200)), .fields("a patch: null removes a value"),
+                     .region, .expectedVersion],
+            result: Schema.ref("Profile"), errors: [.notFound, .conflict]), database: database,
                       feed: .named("profile.updated")) { p, ctx in
             let name = try p.optionalString("name").map { name throws(DomainError) in try Validation.name(name) }
             return try database.updateProfile(workspace: ctx.workspace, id: p.id("id"), name: name, fields: p.fieldPatch("fields"),
                                               region: p.region(), expectedVersion: p.optionalInteger("expected_version"))
         }
 
-        registerWrite("profile.delete", params: ["id", "expected_version"], database: database,
+        registerWrite("profile.delete", MethodSpec(
+            "Deletes a profile and its notes; its contacts are detached, not deleted.",
+            params: [.required("id", Schema.id), .expectedVersion],
+            result: Schema.ref("ProfileDeletion"), errors: [.notFound, .conflict]), database: database,
                       feed: .named("profile.deleted")) { p, ctx in
             try database.deleteProfile(workspace: ctx.workspace, id: p.id("id"), expectedVersion: p.optionalInteger("expected_version"))
         }
 
-        register("profile.list", params: ["query", "sort", "limit", "cursor"]) { p, ctx in
+        register("profile.list", MethodSpec(
+            "A page of profiles; query matches names, contact identifiers and contact names.",
+            params: [.query, .optional("sort", Schema.enum(ProfileSort.self), "default name"), .limit, .cursor],
+            result: Schema.ref("ProfilePage"))) { p, ctx in
             let query = try p.searchQuery()
             return try database.listProfiles(workspace: ctx.workspace, query: query, sort: p.optionalEnum("sort", ProfileSort.self) ?? .name,
                                              limit: p.limit(), cursor: p.optionalString("cursor"))
         }
 
-        registerWrite("profile.attach_contact", params: ["profile_id", "contact_id", "move"], database: database,
+        registerWrite("profile.attach_contact", MethodSpec(
+            "Attaches a contact to a profile; one in another profile is a conflict unless move is true.",
+            params: [.required("profile_id", Schema.id), .required("contact_id", Schema.id), .move],
+            result: Schema.ref("Profile"), errors: [.notFound, .conflict]), database: database,
                       feed: .named("contact.attached") { _, p in p.raw("contact_id") ?? .null }) { p, ctx in
             try database.attachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"),
                                        move: p.bool("move", default: false))
         }
 
-        registerWrite("profile.detach_contact", params: ["profile_id", "contact_id"], database: database,
+        registerWrite("profile.detach_contact", MethodSpec(
+            "Detaches a contact from its profile.", params: [.required("profile_id", Schema.id), .required("contact_id", Schema.id)],
+            result: Schema.ref("ContactDetachment"), errors: [.notFound]), database: database,
                       feed: .named("contact.detached") { answer, _ in answer["contact_id"] ?? .null }) { p, ctx in
             try database.detachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"))
         }
 
-        registerWrite("profile.merge", params: ["into", "from", "dry_run"], database: database,
+        registerWrite("profile.merge", MethodSpec(
+            "Moves from's contacts and notes into into, keeps into's values where both have one, deletes from.",
+            params: [.required("into", Schema.id, "the profile that stays"), .required("from", Schema.id, "the profile absorbed"), .dryRun],
+            result: Schema.ref("ProfileMerge"), errors: [.notFound]), database: database,
                       feed: .named("profile.merged") { answer, _ in answer["into"] ?? .null }) { p, ctx in
             let into = try p.id("into")
             let from = try p.id("from")
@@ -65,7 +92,11 @@ extension CommandBus.Registry {
             return try database.mergeProfiles(workspace: ctx.workspace, into: into, from: from, dryRun: p.bool("dry_run", default: false))
         }
 
-        register("profile.suggestions", params: ["profile_id", "contact_id", "limit"]) { p, ctx in
+        register("profile.suggestions", MethodSpec(
+            "Candidate profiles (or unassigned contacts) for the same person as a profile or a contact (exactly one of the two).",
+            params: [.optional("profile_id", Schema.id, "give this or contact_id"), .optional("contact_id", Schema.id, "give this or profile_id"),
+                     .limit],
+            result: Schema.ref("ProfileSuggestions"), errors: [.notFound])) { p, ctx in
             let subject: SuggestionSubject
             switch (try p.optionalID("profile_id"), try p.optionalID("contact_id")) {
             case (let id?, nil): subject = .profile(id)
@@ -76,12 +107,17 @@ extension CommandBus.Registry {
             return try database.suggestions(workspace: ctx.workspace, subject: subject, limit: p.limit())
         }
 
-        register("profile.export", params: ["id"]) { p, ctx in
+        register("profile.export", MethodSpec(
+            "Everything stored about one profile (data-subject access).", params: [.required("id", Schema.id)],
+            result: Schema.ref("ProfileExport"), errors: [.notFound])) { p, ctx in
             try database.exportProfile(workspace: ctx.workspace, id: p.id("id"))
         }
 
         // The event carries ids and counts only (params `id`, `dry_run`).
-        registerWrite("profile.erase", params: ["id", "dry_run"], database: database,
+        registerWrite("profile.erase", MethodSpec(
+            "Erases a profile, its contacts, moments, notes, values and every feed event holding them.",
+            params: [.required("id", Schema.id), .dryRun],
+            result: Schema.ref("ProfileErasure"), errors: [.notFound]), database: database,
                       feed: .named("profile.erased")) { p, ctx in
             try database.eraseProfile(workspace: ctx.workspace, id: p.id("id"), dryRun: p.bool("dry_run", default: false))
         }

@@ -2,18 +2,26 @@ import Foundation
 import ProfilesDomain
 import ProfilesStore
 
-/// `ping`, `hello`, `health`, `stats`: the methods that work before and
-/// without any workspace.
+/// `ping`, `hello`, `rpc.discover`, `health`, `stats`: the methods that
+/// work before and without any workspace.
 extension CommandBus.Registry {
     public mutating func registerSystemMethods(database: ProfilesDatabase, info: ServerInfo) {
-        register("ping", scoped: false, beforeAuth: true) { _, _ in "pong" }
+        register("ping", MethodSpec("Liveness check.", result: Schema.constant("pong")), scoped: false, beforeAuth: true) { _, _ in "pong" }
 
-        register("hello", scoped: false, beforeAuth: true) { _, context in
+        register("hello", MethodSpec("What the server is and every method it offers, sorted.", result: Schema.ref("Hello")),
+                 scoped: false, beforeAuth: true) { _, context in
             Hello(server: info.name, version: info.version, protocol: 1, authRequired: info.authRequired,
                   methods: context.bus.methodNames)
         }
 
-        register("health", scoped: false) { _, _ in
+        register("rpc.discover", MethodSpec("The OpenRPC document describing every method: params, result and errors.",
+                                            result: Schema.ref("OpenRPCDocument")),
+                 scoped: false, beforeAuth: true) { _, context in
+            OpenRPCDocument.build(methods: context.bus.describedMethods, info: info)
+        }
+
+        register("health", MethodSpec("A real round trip to the database; degraded while writes fail for lack of disk space.",
+                                       result: Schema.ref("Health")), scoped: false) { _, _ in
             // A real round trip to SQLite, not a cached flag.
             let mode = try database.journalMode()
             if database.isOutOfSpace {
@@ -23,7 +31,8 @@ extension CommandBus.Registry {
             return Health(status: "ok", database: "ok", journalMode: mode, reason: nil)
         }
 
-        register("stats") { _, context in
+        register("stats", MethodSpec("Counters of the running server; a token limited to some workspaces sees only its workspace's entities.",
+                                      result: Schema.ref("Stats"))) { _, context in
             let counts = try database.entityCounts(workspace: context.workspace)
             let uptime = Date().timeIntervalSince(context.bus.stats.startedAt)
             // A token limited to some workspaces is one tenant of several:

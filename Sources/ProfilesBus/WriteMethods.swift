@@ -26,9 +26,12 @@ extension CommandBus.Registry {
     ///
     /// A key seen within 24 h with the same params answers with the stored
     /// first answer and writes nothing; with other params it is a conflict.
-    mutating func registerWrite(_ name: String, params: [String], database: ProfilesDatabase, feed: FeedEntry,
+    mutating func registerWrite(_ name: String, _ spec: MethodSpec, database: ProfilesDatabase, feed: FeedEntry,
                                 handler: @escaping CommandBus.Handler) {
-        register(name, params: params + ["idempotency_key"]) { p, ctx in
+        let spec = spec.adding(.optional("idempotency_key", Schema.string(minLength: 1, maxLength: 200),
+                                         "the same key with the same params within 24 h answers the first answer again"))
+            .adding(errors: [.conflict, .storageFull])
+        register(name, spec) { p, ctx in
             let key = try p.optionalString("idempotency_key")
             if let key, key.isEmpty || key.count > 200 {
                 throw DomainError.invalid("idempotency_key", "must be 1–200 characters")

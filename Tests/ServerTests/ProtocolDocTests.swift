@@ -14,6 +14,12 @@ import Testing
 ///   only need the documented JSON type;
 /// - the whole result of `stats` only needs the documented shape (same
 ///   members, same JSON types; `by_method` may name any methods);
+/// - the result of `rpc.discover` (about 55 KB) is documented shortened:
+///   `openrpc` and `info` must be as documented (`info.version` only a
+///   string), each documented element of `methods` must equal the real
+///   method of the same `name`, and each documented entry of a
+///   `components` member (`schemas`, `errors`) the real entry; the real
+///   document may hold more of those;
 /// - a `-32700` message must match up to its first `:` (the rest comes
 ///   from the JSON parser).
 /// A block without a `←` line is a notification: a `ping` sent right after
@@ -243,7 +249,9 @@ private enum JSONComparer {
         let method = e["id"].flatMap { methods[idKey($0)] }
         for key in e.keys.sorted() {
             let childPath = "\(path).\(key)"
-            if key == "result", method == "stats" {
+            if key == "result", method == "rpc.discover" {
+                if let mismatch = compareDiscovery(e[key]!, a[key]!, path: childPath) { return mismatch }
+            } else if key == "result", method == "stats" {
                 if let mismatch = compare(e[key]!, a[key]!, path: childPath, mode: .shape) { return mismatch }
             } else if key == "result", method == "hello", let eResult = e[key] as? [String: Any],
                       let aResult = a[key] as? [String: Any] {
@@ -256,6 +264,57 @@ private enum JSONComparer {
                 }
             } else if let mismatch = compare(e[key]!, a[key]!, path: childPath, mode: .exact) {
                 return mismatch
+            }
+        }
+        return nil
+    }
+
+    /// `rpc.discover`'s shortened example (see the rules above).
+    static func compareDiscovery(_ expected: Any, _ actual: Any, path: String) -> String? {
+        guard let e = expected as? [String: Any], let a = actual as? [String: Any] else {
+            return compare(expected, actual, path: path, mode: .exact)
+        }
+        if let mismatch = compareKeys(e, a, path: path) { return mismatch }
+        for key in e.keys.sorted() {
+            let childPath = "\(path).\(key)"
+            switch key {
+            case "info":
+                guard let eInfo = e[key] as? [String: Any], let aInfo = a[key] as? [String: Any] else {
+                    return compare(e[key]!, a[key]!, path: childPath, mode: .exact)
+                }
+                if let mismatch = compareKeys(eInfo, aInfo, path: childPath) { return mismatch }
+                for infoKey in eInfo.keys.sorted() {
+                    let mode: Mode = infoKey == "version" ? .shape : .exact
+                    if let mismatch = compare(eInfo[infoKey]!, aInfo[infoKey]!, path: "\(childPath).\(infoKey)", mode: mode) {
+                        return mismatch
+                    }
+                }
+            case "methods":
+                let real = (a[key] as? [Any] ?? []).compactMap { $0 as? [String: Any] }
+                for documented in (e[key] as? [Any] ?? []).compactMap({ $0 as? [String: Any] }) {
+                    let name = documented["name"] as? String ?? ""
+                    guard let method = real.first(where: { $0["name"] as? String == name }) else {
+                        return "\(childPath): no method named \(render(name))"
+                    }
+                    if let mismatch = compare(documented, method, path: "\(childPath)[\(name)]", mode: .exact) { return mismatch }
+                }
+            case "components":
+                guard let eParts = e[key] as? [String: Any], let aParts = a[key] as? [String: Any] else {
+                    return compare(e[key]!, a[key]!, path: childPath, mode: .exact)
+                }
+                for part in eParts.keys.sorted() {
+                    guard let documented = eParts[part] as? [String: Any], let real = aParts[part] as? [String: Any] else {
+                        return "\(childPath).\(part): expected an object in both"
+                    }
+                    for entry in documented.keys.sorted() {
+                        guard let value = real[entry] else { return "\(childPath).\(part): no entry \(render(entry))" }
+                        if let mismatch = compare(documented[entry]!, value, path: "\(childPath).\(part).\(entry)", mode: .exact) {
+                            return mismatch
+                        }
+                    }
+                }
+            default:
+                if let mismatch = compare(e[key]!, a[key]!, path: childPath, mode: .exact) { return mismatch }
             }
         }
         return nil
