@@ -5,7 +5,7 @@ import ProfilesStore
 extension CommandBus.Registry {
     mutating func registerContactMethods(database: ProfilesDatabase) {
         registerWrite("contact.upsert", params: ["channel", "identifier", "name", "region"], database: database,
-                      feed: FeedEntry(type: { $0["created"] == .bool(true) ? "contact.created" : "contact.updated" }, entity: { answer, _ in answer["contact"]?["id"] ?? .null })) { p, ctx in
+                      feed: .typed(type: { (upsert: ContactUpsert) in upsert.created ? "contact.created" : "contact.updated" }, entity: { upsert, _ in .int(upsert.contact.id) })) { p, ctx in
             let channel = try p.requiredEnum("channel", Channel.self)
             // `region` reads a national phone number; other channels ignore it.
             let identifier = try ContactIdentifier.normalize(p.string("identifier"), channel: channel, region: p.region())

@@ -5,7 +5,7 @@ import ProfilesStore
 extension CommandBus.Registry {
     mutating func registerFieldMethods(database: ProfilesDatabase) {
         registerWrite("field.define", params: ["key", "label", "type", "options", "required"], database: database,
-                      feed: .named("field.defined") { answer, _ in answer["key"] ?? .null }) { p, ctx in
+                      feed: .named("field.defined") { (definition: FieldDefinition, _) in .string(definition.key) }) { p, ctx in
             let type = try p.requiredEnum("type", FieldDefinition.FieldType.self)
             let definition = FieldDefinition(
                 key: try Validation.fieldKey(p.string("key")),
@@ -17,7 +17,7 @@ extension CommandBus.Registry {
         }
 
         registerWrite("field.update", params: ["key", "label", "type", "options", "required"], database: database,
-                      feed: .named("field.updated") { answer, _ in answer["key"] ?? .null }) { p, ctx in
+                      feed: .named("field.updated") { (definition: FieldDefinition, _) in .string(definition.key) }) { p, ctx in
             let key = try Validation.fieldKey(p.string("key"))
             if let type = try p.optionalEnum("type", FieldDefinition.FieldType.self),
                let current = try database.fieldType(workspace: ctx.workspace, key: key), type != current {
@@ -29,7 +29,7 @@ extension CommandBus.Registry {
         }
 
         registerWrite("field.delete", params: ["key"], database: database,
-                      feed: .named("field.deleted") { answer, _ in answer["key"] ?? .null }) { p, ctx in
+                      feed: .named("field.deleted") { (deletion: FieldDeletion, _) in .string(deletion.key) }) { p, ctx in
             try database.deleteField(workspace: ctx.workspace, key: Validation.fieldKey(p.string("key")))
         }
 

@@ -47,18 +47,18 @@ extension CommandBus.Registry {
         }
 
         registerWrite("profile.attach_contact", params: ["profile_id", "contact_id", "move"], database: database,
-                      feed: .named("contact.attached") { _, p in p.raw("contact_id") ?? .null }) { p, ctx in
+                      feed: .named("contact.attached") { (_: Profile, p) in p.raw("contact_id") ?? .null }) { p, ctx in
             try database.attachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"),
                                        move: p.bool("move", default: false))
         }
 
         registerWrite("profile.detach_contact", params: ["profile_id", "contact_id"], database: database,
-                      feed: .named("contact.detached") { answer, _ in answer["contact_id"] ?? .null }) { p, ctx in
+                      feed: .named("contact.detached") { (detachment: ContactDetachment, _) in .int(detachment.contactID) }) { p, ctx in
             try database.detachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"))
         }
 
         registerWrite("profile.merge", params: ["into", "from", "dry_run"], database: database,
-                      feed: .named("profile.merged") { answer, _ in answer["into"] ?? .null }) { p, ctx in
+                      feed: .named("profile.merged") { (merge: ProfileMerge, _) in .int(merge.into) }) { p, ctx in
             let into = try p.id("into")
             let from = try p.id("from")
             guard into != from else { throw DomainError.invalid("from", "must be another profile than into") }
