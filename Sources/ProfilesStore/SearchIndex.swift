@@ -38,7 +38,9 @@ enum SearchIndex {
     /// index unless it is still the current one, and the current one is
     /// inserted unless it already was indexed. One statement, in rowid
     /// order with each delete before its insert, so FTS5 writes one
-    /// segment for the whole batch.
+    /// segment for the whole batch. CROSS JOIN keeps the pending set the
+    /// outer loop: with a plain JOIN the planner scanned a whole covering
+    /// index of profiles (it carries search_doc) once per batch.
     static func flush(_ db: Database) throws {
         guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM temp.search_pending)")) == true
         else { return }
@@ -50,7 +52,7 @@ enum SearchIndex {
                 WHERE s.old_doc IS NOT NULL AND s.old_doc IS NOT p.search_doc
                 UNION ALL
                 SELECT NULL, s.id, p.search_doc, 1
-                FROM temp.search_pending s JOIN main.profiles p ON p.id = s.id
+                FROM temp.search_pending s CROSS JOIN main.profiles p ON p.id = s.id
                 WHERE s.old_doc IS NOT p.search_doc)
             ORDER BY id, step
             """)
