@@ -5,6 +5,9 @@
 # and the difference of the two totals is divided by N.
 # Usage: bench/callgrind.sh [BIN_DIR] [N]
 #   BIN_DIR: folder holding profiles-server (default: a release build here)
+#   SCENARIOS (environment): which of ping, get, create to run (default: all)
+# create: one profile.create at a time (so one write per commit), with
+# --synchronous normal like the others; the count does not depend on fsync.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -46,6 +49,7 @@ for i in range(100):  # the same seeding in both runs
     call("profile.create", {"name": f"Profile {i}"})
 for i in range(count):
     if scenario == "ping": call("ping", {})
+    elif scenario == "create": call("profile.create", {"name": f"Created Profile {i}"})
     else: call("profile.get", {"id": 1 + i % 100})
 PY
   kill -TERM "$pid"
@@ -55,9 +59,13 @@ PY
 
 echo "| request | instructions per request (Ir) | N |"
 echo "| --- | ---: | ---: |"
-for scenario in ping get; do
+for scenario in ${SCENARIOS:-ping get create}; do
   base=$(run "$scenario" 0)
   loaded=$(run "$scenario" "$n")
-  label=$([ "$scenario" = get ] && echo "profile.get (by id, 100 profiles)" || echo ping)
+  case $scenario in
+    get) label="profile.get (by id, 100 profiles)" ;;
+    create) label="profile.create (name only, one per commit)" ;;
+    *) label=ping ;;
+  esac
   echo "| $label | $(( (loaded - base) / n )) | $n |"
 done

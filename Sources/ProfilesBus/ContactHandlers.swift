@@ -11,7 +11,7 @@ extension CommandBus.Registry {
                                "an e-mail address, a phone number (E.164, or national with region) or an opaque id"),
                      .optional("name", Schema.text(max: 200)), .region],
             result: Schema.ref("ContactUpsert"), errors: [.conflict]), database: database,
-                      feed: FeedEntry(type: { $0["created"] == .bool(true) ? "contact.created" : "contact.updated" }, entity: { answer, _ in answer["contact"]?["id"] ?? .null })) { p, ctx in
+                      feed: .typed(type: { (upsert: ContactUpsert) in upsert.created ? "contact.created" : "contact.updated" }, entity: { upsert, _ in .int(upsert.contact.id) })) { p, ctx in
             let channel = try p.requiredEnum("channel", Channel.self)
             // `region` reads a national phone number; other channels ignore it.
             let identifier = try ContactIdentifier.normalize(p.string("identifier"), channel: channel, region: p.region())

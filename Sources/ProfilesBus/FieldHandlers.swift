@@ -10,7 +10,7 @@ extension CommandBus.Registry {
                      .required("type", Schema.enum(FieldDefinition.FieldType.self)), .options,
                      .optional("required", Schema.boolean, "whether every profile must have a value (default false)")],
             result: Schema.ref("FieldDefinition"), errors: [.conflict]), database: database,
-                      feed: .named("field.defined") { answer, _ in answer["key"] ?? .null }) { p, ctx in
+                      feed: .named("field.defined") { (definition: FieldDefinition, _) in .string(definition.key) }) { p, ctx in
             let type = try p.requiredEnum("type", FieldDefinition.FieldType.self)
             let definition = FieldDefinition(
                 key: try Validation.fieldKey(p.string("key")),
@@ -27,7 +27,7 @@ extension CommandBus.Registry {
                      .optional("type", Schema.enum(FieldDefinition.FieldType.self), "only the current type is accepted"), .options,
                      .optional("required", Schema.boolean)],
             result: Schema.ref("FieldDefinition"), errors: [.notFound]), database: database,
-                      feed: .named("field.updated") { answer, _ in answer["key"] ?? .null }) { p, ctx in
+                      feed: .named("field.updated") { (definition: FieldDefinition, _) in .string(definition.key) }) { p, ctx in
             let key = try Validation.fieldKey(p.string("key"))
             if let type = try p.optionalEnum("type", FieldDefinition.FieldType.self),
                let current = try database.fieldType(workspace: ctx.workspace, key: key), type != current {
@@ -41,7 +41,7 @@ extension CommandBus.Registry {
         registerWrite("field.delete", MethodSpec(
             "Deletes a field definition and clears its values from every profile.", params: [.required("key", Schema.fieldKey)],
             result: Schema.ref("FieldDeletion"), errors: [.notFound]), database: database,
-                      feed: .named("field.deleted") { answer, _ in answer["key"] ?? .null }) { p, ctx in
+                      feed: .named("field.deleted") { (deletion: FieldDeletion, _) in .string(deletion.key) }) { p, ctx in
             try database.deleteField(workspace: ctx.workspace, key: Validation.fieldKey(p.string("key")))
         }
 

@@ -69,7 +69,7 @@ extension CommandBus.Registry {
             "Attaches a contact to a profile; one in another profile is a conflict unless move is true.",
             params: [.required("profile_id", Schema.id), .required("contact_id", Schema.id), .move],
             result: Schema.ref("Profile"), errors: [.notFound, .conflict]), database: database,
-                      feed: .named("contact.attached") { _, p in p.raw("contact_id") ?? .null }) { p, ctx in
+                      feed: .named("contact.attached") { (_: Profile, p) in p.raw("contact_id") ?? .null }) { p, ctx in
             try database.attachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"),
                                        move: p.bool("move", default: false))
         }
@@ -77,7 +77,7 @@ extension CommandBus.Registry {
         registerWrite("profile.detach_contact", MethodSpec(
             "Detaches a contact from its profile.", params: [.required("profile_id", Schema.id), .required("contact_id", Schema.id)],
             result: Schema.ref("ContactDetachment"), errors: [.notFound]), database: database,
-                      feed: .named("contact.detached") { answer, _ in answer["contact_id"] ?? .null }) { p, ctx in
+                      feed: .named("contact.detached") { (detachment: ContactDetachment, _) in .int(detachment.contactID) }) { p, ctx in
             try database.detachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"))
         }
 
@@ -85,7 +85,7 @@ extension CommandBus.Registry {
             "Moves from's contacts and notes into into, keeps into's values where both have one, deletes from.",
             params: [.required("into", Schema.id, "the profile that stays"), .required("from", Schema.id, "the profile absorbed"), .dryRun],
             result: Schema.ref("ProfileMerge"), errors: [.notFound]), database: database,
-                      feed: .named("profile.merged") { answer, _ in answer["into"] ?? .null }) { p, ctx in
+                      feed: .named("profile.merged") { (merge: ProfileMerge, _) in .int(merge.into) }) { p, ctx in
             let into = try p.id("into")
             let from = try p.id("from")
             guard into != from else { throw DomainError.invalid("from", "must be another profile than into") }

@@ -3,20 +3,60 @@ import ProfilesProtocol
 import ProfilesStore
 
 /// How a write method's committed change appears in the change feed
-/// (SPEC §9): the event type, and the id of the entity it is about.
+/// (SPEC §9): the event type, and the id of the entity it is about. Both
+/// are read from the store's typed result (or the params), inside the
+/// writer, so the answer is encoded to JSON once and never decoded back.
 struct FeedEntry: Sendable {
-    let type: @Sendable (_ answer: JSONValue) -> String
-    let entity: @Sendable (_ answer: JSONValue, _ params: Params) -> JSONValue
+    let type: @Sendable (_ result: any Encodable) -> String
+    let entity: @Sendable (_ result: any Encodable, _ params: Params) -> JSONValue
 
-    /// A fixed type about the entity the answer is (its `id`).
+    /// A fixed type about the entity the result is (its `id`).
     static func named(_ type: String) -> FeedEntry {
-        FeedEntry(type: { _ in type }, entity: { answer, _ in answer["id"] ?? .null })
+        FeedEntry(type: { _ in type }, entity: { result, _ in (result as? any FeedIdentified).map { .int($0.feedID) } ?? .null })
     }
 
-    static func named(_ type: String, entity: @escaping @Sendable (JSONValue, Params) -> JSONValue) -> FeedEntry {
-        FeedEntry(type: { _ in type }, entity: entity)
+    /// A fixed type about the entity `entity` picks from the result, of
+    /// the type the method's store call returns, or from the params.
+    static func named<Result>(_ type: String, entity: @escaping @Sendable (Result, Params) -> JSONValue) -> FeedEntry {
+        FeedEntry(type: { _ in type }, entity: { result, p in (result as? Result).map { entity($0, p) } ?? .null })
+    }
+
+    /// A type and an entity that both depend on the result.
+    static func typed<Result>(type: @escaping @Sendable (Result) -> String,
+                              entity: @escaping @Sendable (Result, Params) -> JSONValue) -> FeedEntry {
+        FeedEntry(type: { result in
+                      guard let result = result as? Result else {
+                          assertionFailure("feed entry for \(Result.self) given a \(Swift.type(of: result))")
+                          return "unknown"
+                      }
+                      return type(result)
+                  },
+                  entity: { result, p in (result as? Result).map { entity($0, p) } ?? .null })
+    }
+
+    /// The entity as `events.entity` keeps it: JSON text.
+    func entityJSON(_ result: any Encodable, _ params: Params) throws -> String {
+        switch entity(result, params) {
+        case .int(let id): String(id)
+        case let other: try Envelope.encodeJSON(other)
+        }
     }
 }
+
+/// A result that is one entity with a numeric id: what `FeedEntry.named`
+/// records as the event's entity.
+protocol FeedIdentified {
+    var feedID: Int64 { get }
+}
+
+extension Profile: FeedIdentified { var feedID: Int64 { id } }
+extension Contact: FeedIdentified { var feedID: Int64 { id } }
+extension Note: FeedIdentified { var feedID: Int64 { id } }
+extension Moment: FeedIdentified { var feedID: Int64 { id } }
+extension ProfileDeletion: FeedIdentified { var feedID: Int64 { id } }
+extension ContactDeletion: FeedIdentified { var feedID: Int64 { id } }
+extension NoteDeletion: FeedIdentified { var feedID: Int64 { id } }
+extension ProfileErasure: FeedIdentified { var feedID: Int64 { id } }
 
 extension CommandBus.Registry {
     /// Registers a method that changes data. On top of `register`, it
@@ -41,10 +81,9 @@ extension CommandBus.Registry {
                 return try replay(stored, key: key, method: name, request: request)
             }
             let intent = WriteIntent(workspace: ctx.workspace, method: name, request: request, idempotencyKey: key) { value in
-                let answer = try Envelope.encodeJSON(value)
-                let json = try Envelope.decodeJSON(answer)
-                let entity = try Envelope.encodeJSON(feed.entity(json, p))
-                return WriteIntent.Record(eventType: feed.type(json), entity: entity, answer: answer)
+                // The answer's JSON text, once: the event and the key keep it.
+                WriteIntent.Record(eventType: feed.type(value), entity: try feed.entityJSON(value, p),
+                                   answer: try Envelope.encodeJSON(value))
             }
             do {
                 return try WriteIntent.$current.withValue(intent) { try handler(p, ctx) }

@@ -74,7 +74,7 @@ enum FieldValues {
                 changed = changed || db.changesCount > 0
             }
         }
-        if checkRequired {
+        if checkRequired, definitions.contains(where: \.required) {
             let present = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT key FROM field_values WHERE profile_id = ?"),
                                                   arguments: [profileID]))
             if let missing = definitions.first(where: { $0.required && !present.contains($0.key) }) {

@@ -166,6 +166,17 @@ enum Migrations {
                 """)
             try Renormalization.run(db)
         }
+        migrator.registerMigration("v4-search-per-batch") { db in
+            // The FTS5 index is no longer kept by a trigger per row, which
+            // made FTS5 write a small segment at every statement: the
+            // writer updates it once per group-commit batch, from the
+            // profiles whose search_doc the batch changed (SearchIndex).
+            try db.execute(sql: """
+                DROP TRIGGER profiles_search_insert;
+                DROP TRIGGER profiles_search_delete;
+                DROP TRIGGER profiles_search_update;
+                """)
+        }
         return migrator
     }
 }

@@ -99,7 +99,8 @@ enum Erasure {
         let noteCount = db.changesCount
         try db.execute(sql: "DELETE FROM field_values WHERE profile_id = ?", arguments: [id])
         let fieldCount = db.changesCount
-        // The FTS5 delete trigger removes the profile from profile_search.
+        // The search index drops the profile when the batch commits
+        // (SearchIndex.flush).
         try db.execute(sql: "DELETE FROM profiles WHERE id = ?", arguments: [id])
         return ProfileErasure(id: id, dryRun: false, mergedProfiles: Array(profiles.dropFirst()), contacts: contactCount,
                               moments: momentCount, notes: noteCount, fieldValues: fieldCount, eventsRewritten: eventsRewritten,

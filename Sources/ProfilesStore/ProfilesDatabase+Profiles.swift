@@ -14,17 +14,31 @@ extension ProfilesDatabase {
                               contactIDs: [Int64], move: Bool) throws -> Profile {
         try write { db in
             let now = Timestamp.now().milliseconds
+            // Inserted with its document (the name alone), so a profile
+            // without contacts is written once, not inserted then updated.
             try db.run("""
-                INSERT INTO profiles(workspace, name, name_key, version, contact_count, created_at, updated_at)
-                VALUES (?, ?, ?, 1, 0, ?, ?)
-                """, [workspace, name, name.lowercased(), now, now])
+                INSERT INTO profiles(workspace, name, name_key, version, contact_count, created_at, updated_at, search_doc)
+                VALUES (?, ?, ?, 1, 0, ?, ?, ?)
+                """, [workspace, name, name.lowercased(), now, now, SearchIndex.document([name])])
             let id = db.lastInsertedRowID
             try FieldValues.apply(db, workspace: workspace, profileID: id, patch: fields, region: region, checkRequired: true)
+            var attached = 0
             for contactID in contactIDs {
-                try Profiles.attach(db, workspace: workspace, profileID: id, contactID: contactID, move: move, bump: false)
+                if try Profiles.attach(db, workspace: workspace, profileID: id, contactID: contactID, move: move, bump: false) {
+                    attached += 1
+                }
             }
-            try SearchIndex.refresh(db, profileID: id)
-            return try Profiles.fetch(db, workspace: workspace, id: id)
+            if attached > 0 { try SearchIndex.refresh(db, profileID: id) }
+            // The answer is the row as written (attaching here counts
+            // contacts but bumps neither version nor updated_at), not read
+            // back; only field values, which the definitions normalize,
+            // are loaded, and only when some were set.
+            var profile = Profile(id: id, name: name, fields: [:], contactCount: attached, version: 1,
+                                  createdAt: Timestamp(milliseconds: now), updatedAt: Timestamp(milliseconds: now))
+            if fields.values.contains(where: { $0 != nil }) {
+                profile.fields = try FieldValues.load(db, profileID: id)
+            }
+            return profile
         }
     }
 
@@ -67,7 +81,9 @@ extension ProfilesDatabase {
                     changed = true
                 }
             }
-            if changed { try Profiles.bump(db, id: id) }
+            // Unchanged, the profile is still the one read above.
+            guard changed else { return current }
+            try Profiles.bump(db, id: id)
             return try Profiles.fetch(db, workspace: workspace, id: id)
         }
     }
@@ -90,10 +106,12 @@ extension ProfilesDatabase {
 
     public func attachContact(workspace: String, profileID: Int64, contactID: Int64, move: Bool) throws -> Profile {
         try write { db in
-            _ = try Profiles.fetch(db, workspace: workspace, id: profileID)
-            if try Profiles.attach(db, workspace: workspace, profileID: profileID, contactID: contactID, move: move, bump: true) {
-                try SearchIndex.refresh(db, profileID: profileID)
-            }
+            let current = try Profiles.fetch(db, workspace: workspace, id: profileID)
+            // Already attached here: nothing changed, the answer is the
+            // profile read above.
+            guard try Profiles.attach(db, workspace: workspace, profileID: profileID, contactID: contactID, move: move, bump: true)
+            else { return current }
+            try SearchIndex.refresh(db, profileID: profileID)
             return try Profiles.fetch(db, workspace: workspace, id: profileID)
         }
     }

@@ -40,11 +40,14 @@ public final class ProfilesDatabase: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = \(synchronous == .full ? "FULL" : "NORMAL")")
             }
             try Migrations.migrator.migrate(pool)
-            try pool.writeWithoutTransaction { db in try Journal.prepare(db) }
+            try pool.writeWithoutTransaction { db in
+                try Journal.prepare(db)
+                try SearchIndex.prepare(db)
+            }
         } catch {
             throw DatabaseOpenError.explaining(error, path: path)
         }
-        writer = WriteBatcher(pool: pool, committed: committed)
+        writer = WriteBatcher(pool: pool, committed: committed, beforeCommit: SearchIndex.flush)
     }
 
     private static func openPool(path: String, busyTimeout: TimeInterval) throws -> DatabasePool {

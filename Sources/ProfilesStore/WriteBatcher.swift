@@ -24,10 +24,15 @@ final class WriteBatcher: @unchecked Sendable {
 
     /// Fired after each successful commit, before the callers are answered.
     private let committed: CommitSignal
+    /// Run once per batch, inside its transaction, after the last write's
+    /// savepoint and right before COMMIT (the search index's update). A
+    /// failure fails the whole batch.
+    private let beforeCommit: (Database) throws -> Void
 
-    init(pool: DatabasePool, committed: CommitSignal) {
+    init(pool: DatabasePool, committed: CommitSignal, beforeCommit: @escaping (Database) throws -> Void = { _ in }) {
         self.pool = pool
         self.committed = committed
+        self.beforeCommit = beforeCommit
     }
 
     /// One caller's write. The caller waits on `done` and reads `outcome`
@@ -104,6 +109,9 @@ final class WriteBatcher: @unchecked Sendable {
                         }
                         job.body = nil
                     }
+                    // After an abort SQLite has rolled back already; the
+                    // COMMIT below fails and reports it.
+                    if abort == nil { try beforeCommit(db) }
                     return .commit
                 }
             }

@@ -44,7 +44,6 @@ struct SeedCommand: ParsableCommand {
                         doc.append(identifier)
                         doc.append(person.name)
                     }
-                    // The insert trigger indexes search_doc, as in the server.
                     try profile.execute(arguments: [id, workspace, person.name, person.name.lowercased(), contactsPerProfile, at, at,
                                                     doc.joined(separator: "\n").lowercased()])
                     for (channel, identifier) in person.contacts.prefix(contactsPerProfile) {
@@ -58,6 +57,9 @@ struct SeedCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\rseeded \(done)/\(profiles) profiles (\(Int(rate))/s)".utf8))
         }
         try queue.writeWithoutTransaction { db in
+            // No trigger indexes search_doc (the server updates the index
+            // per batch): the index is built once, from the documents.
+            try db.execute(sql: "INSERT INTO profile_search(profile_search) VALUES ('rebuild')")
             try db.execute(sql: "INSERT INTO profile_search(profile_search) VALUES ('optimize')")
             try db.execute(sql: "ANALYZE")
             _ = try db.checkpoint(.truncate)
