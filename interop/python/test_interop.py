@@ -17,7 +17,6 @@ import re
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 
@@ -95,17 +94,6 @@ class LineConnection:
     def close(self):
         self.lines.close()
         self.socket.close()
-
-
-@pytest.fixture(scope="module")
-def server():
-    binary = os.environ.get("PROFILES_SERVER")
-    assert binary and os.access(binary, os.X_OK), "set PROFILES_SERVER to a built profiles-server (interop/run.sh does)"
-    with tempfile.TemporaryDirectory() as data_dir:
-        process = ServerProcess(binary, data_dir)
-        yield process
-        status = process.stop()
-        assert status == 0, "profiles-server exited %s after SIGTERM:\n%s" % (status, "".join(process.log))
 
 
 @pytest.fixture

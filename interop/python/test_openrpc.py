@@ -19,7 +19,6 @@ import json
 import os
 import re
 import socket
-import tempfile
 
 import jsonschema
 import openrpc
@@ -27,19 +26,8 @@ import pytest
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
-from test_interop import ServerProcess
 
 TIMEOUT = 10
-
-
-@pytest.fixture(scope="module")
-def server():
-    binary = os.environ.get("PROFILES_SERVER")
-    assert binary and os.access(binary, os.X_OK), "set PROFILES_SERVER to a built profiles-server (interop/run.sh does)"
-    with tempfile.TemporaryDirectory() as data_dir:
-        process = ServerProcess(binary, data_dir)
-        yield process
-        assert process.stop() == 0, "".join(process.log)
 
 
 class Client:
