@@ -18,6 +18,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, Encodable, CustomString
 
     /// RFC 3339 in UTC with exactly three fractional digits.
     public var description: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        appendRFC3339(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `description`'s bytes, digits written straight into `bytes`
+    /// (no intermediate strings): `YYYY-MM-DDTHH:MM:SS.mmmZ`. A year
+    /// outside 0...9999 is written with as many digits as it has, a minus
+    /// sign first when negative, as `description` always did.
+    public func appendRFC3339(to bytes: inout [UInt8]) {
         let ms = milliseconds
         var seconds = ms.floorDiv(1000)
         let millis = Int(ms - seconds * 1000)
@@ -25,7 +36,24 @@ public struct Timestamp: Sendable, Hashable, Comparable, Encodable, CustomString
         seconds -= days * 86_400
         let (y, m, d) = CalendarDate.civil(fromDays: days)
         let hh = Int(seconds / 3600), mm = Int(seconds % 3600 / 60), ss = Int(seconds % 60)
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(millis, 3))Z"
+        if (0...9999).contains(y) {
+            appendDigits(y, 4, to: &bytes)
+        } else {
+            bytes.append(contentsOf: pad(y, 4).utf8)
+        }
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(m, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(d, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDigits(hh, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(mm, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(ss, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(millis, 3, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
@@ -81,6 +109,18 @@ public struct Timestamp: Sendable, Hashable, Comparable, Encodable, CustomString
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
+    }
+}
+
+/// `value` (0 ≤ value < 10^width) as exactly `width` decimal digits.
+private func appendDigits(_ value: Int, _ width: Int, to bytes: inout [UInt8]) {
+    var divisor = 1
+    for _ in 1..<width { divisor *= 10 }
+    var rest = value
+    while divisor > 0 {
+        bytes.append(UInt8(truncatingIfNeeded: 48 + rest / divisor))
+        rest %= divisor
+        divisor /= 10
     }
 }
 
