@@ -36,24 +36,50 @@ public struct Timestamp: Sendable, Hashable, Comparable, Encodable, CustomString
         seconds -= days * 86_400
         let (y, m, d) = CalendarDate.civil(fromDays: days)
         let hh = Int(seconds / 3600), mm = Int(seconds % 3600 / 60), ss = Int(seconds % 60)
-        if (0...9999).contains(y) {
-            appendDigits(y, 4, to: &bytes)
-        } else {
+        guard (0...9999).contains(y) else {
             bytes.append(contentsOf: pad(y, 4).utf8)
+            appendRest(m, d, hh, mm, ss, millis, from: 4, to: &bytes)
+            return
         }
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(m, 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(d, 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        appendDigits(hh, 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(mm, 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(ss, 2, to: &bytes)
-        bytes.append(UInt8(ascii: "."))
-        appendDigits(millis, 3, to: &bytes)
-        bytes.append(UInt8(ascii: "Z"))
+        appendRest(y, m, d, hh, mm, ss, millis, to: &bytes)
+    }
+
+    /// The 24 bytes of `YYYY-MM-DDTHH:MM:SS.mmmZ` filled in on the stack
+    /// and appended at once.
+    private func appendRest(_ y: Int, _ m: Int, _ d: Int, _ hh: Int, _ mm: Int, _ ss: Int, _ millis: Int,
+                            to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { p in
+            func two(_ value: Int, _ at: Int) {
+                p[at] = UInt8(truncatingIfNeeded: 48 + value / 10)
+                p[at + 1] = UInt8(truncatingIfNeeded: 48 + value % 10)
+            }
+            two(y / 100, 0)
+            two(y % 100, 2)
+            p[4] = UInt8(ascii: "-")
+            two(m, 5)
+            p[7] = UInt8(ascii: "-")
+            two(d, 8)
+            p[10] = UInt8(ascii: "T")
+            two(hh, 11)
+            p[13] = UInt8(ascii: ":")
+            two(mm, 14)
+            p[16] = UInt8(ascii: ":")
+            two(ss, 17)
+            p[19] = UInt8(ascii: ".")
+            p[20] = UInt8(truncatingIfNeeded: 48 + millis / 100)
+            two(millis % 100, 21)
+            p[23] = UInt8(ascii: "Z")
+            bytes.append(contentsOf: UnsafeBufferPointer(start: p.baseAddress, count: 24))
+        }
+    }
+
+    /// After a year outside 0...9999 (written by `pad`): the 20 bytes from
+    /// `-MM` on.
+    private func appendRest(_ m: Int, _ d: Int, _ hh: Int, _ mm: Int, _ ss: Int, _ millis: Int, from: Int,
+                            to bytes: inout [UInt8]) {
+        var full: [UInt8] = []
+        appendRest(0, m, d, hh, mm, ss, millis, to: &full)
+        bytes.append(contentsOf: full[from...])
     }
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
@@ -109,18 +135,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, Encodable, CustomString
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
-    }
-}
-
-/// `value` (0 ≤ value < 10^width) as exactly `width` decimal digits.
-private func appendDigits(_ value: Int, _ width: Int, to bytes: inout [UInt8]) {
-    var divisor = 1
-    for _ in 1..<width { divisor *= 10 }
-    var rest = value
-    while divisor > 0 {
-        bytes.append(UInt8(truncatingIfNeeded: 48 + rest / divisor))
-        rest %= divisor
-        divisor /= 10
     }
 }
 

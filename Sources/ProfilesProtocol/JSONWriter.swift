@@ -191,6 +191,10 @@ extension Array: JSONWritable where Element: JSONWritable {
 /// with `.sortedKeys` sorts them.
 extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
     public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        if isEmpty {
+            JSONWriter.append("{}", to: &bytes)
+            return
+        }
         bytes.append(UInt8(ascii: "{"))
         let sorted = self.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         var first = true

@@ -177,8 +177,43 @@ import Testing
             Timestamp(milliseconds: ms).appendRFC3339(to: &bytes)
             #expect(String(decoding: bytes, as: UTF8.self) == Timestamp(milliseconds: ms).description)
         }
+        // Against the former string-building description, years before 0
+        // and after 9999 included.
+        var rng = SeededGenerator(seed: FuzzSeed.value)
+        for _ in 0..<2000 {
+            let ms = Int64.random(in: -400_000_000_000_000...400_000_000_000_000, using: &rng)
+            #expect(Timestamp(milliseconds: ms).description == Self.formerDescription(ms), "seed \(FuzzSeed.value): \(ms)")
+        }
         #expect(Timestamp(milliseconds: 1_764_582_455_123).description == "2025-12-01T09:47:35.123Z")
         #expect(Timestamp(milliseconds: -1).description == "1969-12-31T23:59:59.999Z")
+    }
+
+    /// `Timestamp.description` as it was written before, with `String`s.
+    private static func formerDescription(_ ms: Int64) -> String {
+        func floorDiv(_ a: Int64, _ d: Int64) -> Int64 {
+            let q = a / d
+            return (a % d != 0 && (a < 0) != (d < 0)) ? q - 1 : q
+        }
+        func pad(_ value: Int, _ width: Int) -> String {
+            let s = String(value)
+            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        }
+        var seconds = floorDiv(ms, 1000)
+        let millis = Int(ms - seconds * 1000)
+        let days = floorDiv(seconds, 86_400)
+        seconds -= days * 86_400
+        // Howard Hinnant's civil_from_days, as CalendarDate has it.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = Int(doy - (153 * mp + 2) / 5 + 1)
+        let m = Int(mp < 10 ? mp + 3 : mp - 9)
+        let y = Int(yoe + era * 400 + (m <= 2 ? 1 : 0))
+        let hh = Int(seconds / 3600), mm = Int(seconds % 3600 / 60), ss = Int(seconds % 60)
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(millis, 3))Z"
     }
 
     /// A non-finite number cannot be written, as `JSONEncoder` refuses it.
