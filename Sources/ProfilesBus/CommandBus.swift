@@ -87,7 +87,8 @@ public final class CommandBus: Sendable {
         let failed: Bool
         if case .error = outcome { failed = true } else { failed = false }
         let nanos = DispatchTime.now().uptimeNanoseconds - started
-        stats.record(method: request.method, known: method != nil, failed: failed, microseconds: nanos / 1000)
+        stats.record(method: request.method, known: method != nil, failed: failed, microseconds: nanos / 1000,
+                     connectionID: session.connectionID)
         if let observer {
             let result: String
             if case .error(let error) = outcome { result = error.type } else { result = "ok" }
@@ -101,7 +102,7 @@ public final class CommandBus: Sendable {
     /// Counts a request refused before it reached a method; `type` is the
     /// error's `data.type`.
     func recordRejected(type: String, session: Session) {
-        stats.recordRejected()
+        stats.recordRejected(connectionID: session.connectionID)
         observer?.callFinished(FinishedCall(connectionID: session.connectionID, method: FinishedCall.invalidRequest,
                                             outcome: type, nanoseconds: nil))
     }

@@ -18,6 +18,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, Encodable, CustomString
 
     /// RFC 3339 in UTC with exactly three fractional digits.
     public var description: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        appendRFC3339(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `description`'s bytes, digits written straight into `bytes`
+    /// (no intermediate strings): `YYYY-MM-DDTHH:MM:SS.mmmZ`. A year
+    /// outside 0...9999 is written with as many digits as it has, a minus
+    /// sign first when negative, as `description` always did.
+    public func appendRFC3339(to bytes: inout [UInt8]) {
         let ms = milliseconds
         var seconds = ms.floorDiv(1000)
         let millis = Int(ms - seconds * 1000)
@@ -25,7 +36,50 @@ public struct Timestamp: Sendable, Hashable, Comparable, Encodable, CustomString
         seconds -= days * 86_400
         let (y, m, d) = CalendarDate.civil(fromDays: days)
         let hh = Int(seconds / 3600), mm = Int(seconds % 3600 / 60), ss = Int(seconds % 60)
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(millis, 3))Z"
+        guard (0...9999).contains(y) else {
+            bytes.append(contentsOf: pad(y, 4).utf8)
+            appendRest(m, d, hh, mm, ss, millis, from: 4, to: &bytes)
+            return
+        }
+        appendRest(y, m, d, hh, mm, ss, millis, to: &bytes)
+    }
+
+    /// The 24 bytes of `YYYY-MM-DDTHH:MM:SS.mmmZ` filled in on the stack
+    /// and appended at once.
+    private func appendRest(_ y: Int, _ m: Int, _ d: Int, _ hh: Int, _ mm: Int, _ ss: Int, _ millis: Int,
+                            to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { p in
+            func two(_ value: Int, _ at: Int) {
+                p[at] = UInt8(truncatingIfNeeded: 48 + value / 10)
+                p[at + 1] = UInt8(truncatingIfNeeded: 48 + value % 10)
+            }
+            two(y / 100, 0)
+            two(y % 100, 2)
+            p[4] = UInt8(ascii: "-")
+            two(m, 5)
+            p[7] = UInt8(ascii: "-")
+            two(d, 8)
+            p[10] = UInt8(ascii: "T")
+            two(hh, 11)
+            p[13] = UInt8(ascii: ":")
+            two(mm, 14)
+            p[16] = UInt8(ascii: ":")
+            two(ss, 17)
+            p[19] = UInt8(ascii: ".")
+            p[20] = UInt8(truncatingIfNeeded: 48 + millis / 100)
+            two(millis % 100, 21)
+            p[23] = UInt8(ascii: "Z")
+            bytes.append(contentsOf: UnsafeBufferPointer(start: p.baseAddress, count: 24))
+        }
+    }
+
+    /// After a year outside 0...9999 (written by `pad`): the 20 bytes from
+    /// `-MM` on.
+    private func appendRest(_ m: Int, _ d: Int, _ hh: Int, _ mm: Int, _ ss: Int, _ millis: Int, from: Int,
+                            to bytes: inout [UInt8]) {
+        var full: [UInt8] = []
+        appendRest(0, m, d, hh, mm, ss, millis, to: &full)
+        bytes.append(contentsOf: full[from...])
     }
 
     /// Parses RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.

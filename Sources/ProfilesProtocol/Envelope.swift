@@ -264,15 +264,21 @@ public enum Envelope {
         try JSONReader.parse(Array(text.utf8), maxDepth: 512).value
     }
 
-    /// A result's bytes: `JSONWriter` for a `JSONValue`, `JSONEncoder` for
-    /// handlers' own types (both write the same bytes for the same value).
+    /// A result's bytes: its own `writeJSON` for a `JSONWritable` (a
+    /// `JSONValue`, a string, the hot domain types), `JSONEncoder` for the
+    /// other handlers' types (both write the same bytes for the same value).
     private static func encodeValue(_ value: any Encodable) throws -> [UInt8] {
-        if let json = value as? JSONValue {
-            var bytes: [UInt8] = []
-            try JSONWriter.write(json, into: &bytes)
-            return bytes
+        var bytes: [UInt8] = []
+        try writeValue(value, into: &bytes)
+        return bytes
+    }
+
+    private static func writeValue(_ value: any Encodable, into bytes: inout [UInt8]) throws {
+        if let writable = value as? any JSONWritable {
+            try writable.writeJSON(to: &bytes)
+        } else {
+            bytes.append(contentsOf: try encoder.encode(value))
         }
-        return Array(try encoder.encode(value))
     }
 
     /// `{"error":…,"id":…,"jsonrpc":"2.0"}` or `{"id":…,"jsonrpc":"2.0","result":…}`:
@@ -287,15 +293,18 @@ public enum Envelope {
             bytes.append(contentsOf: response.id.json.utf8)
             JSONWriter.append(#","jsonrpc":"2.0"}"#, to: &bytes)
         case .result(let value):
-            guard let result = try? encodeValue(value) else {
-                // A result that cannot be encoded (e.g. NaN) is a bug; say so.
-                write(Response(id: response.id, error: .internalError()), into: &bytes)
-                return
-            }
+            let start = bytes.count
             JSONWriter.append(#"{"id":"#, to: &bytes)
             bytes.append(contentsOf: response.id.json.utf8)
             JSONWriter.append(#","jsonrpc":"2.0","result":"#, to: &bytes)
-            bytes.append(contentsOf: result)
+            do {
+                try writeValue(value, into: &bytes)
+            } catch {
+                // A result that cannot be encoded (e.g. NaN) is a bug; say so.
+                bytes.removeSubrange(start...)
+                write(Response(id: response.id, error: .internalError()), into: &bytes)
+                return
+            }
             bytes.append(UInt8(ascii: "}"))
         }
     }

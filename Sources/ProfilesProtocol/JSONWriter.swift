@@ -15,8 +15,10 @@
 /// - integers in decimal; doubles as Swift's shortest round-trip
 ///   `description`, without a trailing `.0` (`1e+20`, `1.5`, `-0`, `100`);
 ///   a non-finite double cannot be written (JSON has none): it throws.
-enum JSONWriter {
-    struct NonFinite: Error {}
+public enum JSONWriter {
+    public struct NonFinite: Error {
+        public init() {}
+    }
 
     /// A value's text (a non-finite double is written as `null`; only ids
     /// use this, and they come from parsed, hence finite, numbers).
@@ -26,11 +28,11 @@ enum JSONWriter {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func write(_ value: JSONValue, into bytes: inout [UInt8]) throws(NonFinite) {
+    public static func write(_ value: JSONValue, into bytes: inout [UInt8]) throws(NonFinite) {
         switch value {
         case .null: append("null", to: &bytes)
         case .bool(let flag): append(flag ? "true" : "false", to: &bytes)
-        case .int(let n): bytes.append(contentsOf: String(n).utf8)
+        case .int(let n): write(n, into: &bytes)
         case .double(let d): try write(d, into: &bytes)
         case .string(let s): write(s, into: &bytes)
         case .array(let elements):
@@ -45,7 +47,7 @@ enum JSONWriter {
         }
     }
 
-    static func write(_ members: [String: JSONValue], into bytes: inout [UInt8]) throws(NonFinite) {
+    public static func write(_ members: [String: JSONValue], into bytes: inout [UInt8]) throws(NonFinite) {
         bytes.append(UInt8(ascii: "{"))
         let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         for (index, member) in sorted.enumerated() {
@@ -57,14 +59,36 @@ enum JSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    static func write(_ value: Double, into bytes: inout [UInt8]) throws(NonFinite) {
+    public static func write(_ value: Double, into bytes: inout [UInt8]) throws(NonFinite) {
         guard value.isFinite else { throw NonFinite() }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
         bytes.append(contentsOf: text.utf8)
     }
 
-    static func write(_ string: String, into bytes: inout [UInt8]) {
+    /// An integer in decimal, digits straight into `bytes`.
+    public static func write(_ value: Int64, into bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        // The magnitude as UInt64, so Int64.min has one too.
+        var rest = value.magnitude
+        var divisor: UInt64 = 1
+        while divisor <= rest / 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: 48 + rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    public static func write(_ value: Int, into bytes: inout [UInt8]) {
+        write(Int64(value), into: &bytes)
+    }
+
+    public static func write(_ value: Bool, into bytes: inout [UInt8]) {
+        append(value ? "true" : "false", to: &bytes)
+    }
+
+    public static func write(_ string: String, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {
@@ -85,9 +109,102 @@ enum JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    static func append(_ text: StaticString, to bytes: inout [UInt8]) {
+    /// Appends `text` as it is: member names and punctuation known in advance.
+    public static func append(_ text: StaticString, to bytes: inout [UInt8]) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
+}
+
+/// A value that writes its own JSON, without an `Encoder`: exactly the
+/// bytes `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` writes
+/// for it (members in the UTF-8 order of their names, the same nulls, the
+/// same numbers). `Envelope` writes a result that conforms this way and any
+/// other result with `JSONEncoder`.
+///
+/// Here rather than in ProfilesDomain, which knows nothing of the wire:
+/// the domain's types conform in ProfilesBus, which knows both.
+public protocol JSONWritable {
+    /// Appends the value's JSON text to `bytes`; throws, like `JSONEncoder`,
+    /// for a non-finite double.
+    func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite)
+}
+
+extension JSONValue: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        try JSONWriter.write(self, into: &bytes)
+    }
+}
+
+extension String: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.write(self, into: &bytes)
+    }
+}
+
+extension Bool: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.write(self, into: &bytes)
+    }
+}
+
+extension Int: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.write(self, into: &bytes)
+    }
+}
+
+extension Int64: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.write(self, into: &bytes)
+    }
+}
+
+extension Double: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        try JSONWriter.write(self, into: &bytes)
+    }
+}
+
+/// `null` for nil, as `encode(_:forKey:)` of an optional writes it.
+extension Optional: JSONWritable where Wrapped: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        if let value = self { try value.writeJSON(to: &bytes) } else { JSONWriter.append("null", to: &bytes) }
+    }
+}
+
+extension Array: JSONWritable where Element: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        bytes.append(UInt8(ascii: "["))
+        var first = true
+        for element in self {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            try element.writeJSON(to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+}
+
+/// Members sorted by the UTF-8 bytes of their names, as `JSONEncoder`
+/// with `.sortedKeys` sorts them.
+extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        if isEmpty {
+            JSONWriter.append("{}", to: &bytes)
+            return
+        }
+        bytes.append(UInt8(ascii: "{"))
+        let sorted = self.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        var first = true
+        for member in sorted {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.write(member.key, into: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            try member.value.writeJSON(to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
 }

@@ -1,0 +1,225 @@
+import Foundation
+import ProfilesBus
+import ProfilesDomain
+import ProfilesProtocol
+import ProfilesTestSupport
+import Testing
+
+/// The answers written without `JSONEncoder` (`JSONWritable`, conformances
+/// in Sources/ProfilesBus/JSONWritable+Domain.swift) are byte for byte what
+/// `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` writes for
+/// the same value: generated values of every conforming type, names with
+/// escapes and non-ASCII, optionals nil and not, field values of every
+/// kind (doubles of all sizes), empty and full lists.
+@Suite struct JSONWritableTests {
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    private func expectSame<T: Encodable & JSONWritable>(_ value: T, seed: UInt64,
+                                                         sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let expected = Array(try Self.encoder.encode(value))
+        var written: [UInt8] = []
+        try value.writeJSON(to: &written)
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self),
+                "seed \(seed): \(T.self)", sourceLocation: sourceLocation)
+        #expect(written == expected, "seed \(seed): \(T.self)", sourceLocation: sourceLocation)
+    }
+
+    /// Values made from one seeded generator.
+    private struct Maker {
+        var rng: SeededGenerator
+
+        static let pieces: [String] = [
+            "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{00}", "\u{01}", "\u{1F}",
+            "\u{7F}", "é", "e\u{301}", "日本", "🙂", "\u{2028}", "\u{FEFF}", "_", "-", "Ω",
+        ]
+
+        mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
+        mutating func bool() -> Bool { Bool.random(using: &rng) }
+        mutating func id() -> Int64 {
+            switch int(0...3) {
+            case 0: Int64(int(0...9))
+            case 1: Int64.random(in: 1...1_000_000, using: &rng)
+            case 2: Int64.random(in: Int64.min...Int64.max, using: &rng)
+            default: [Int64.max, Int64.min, -1, 10, 100][int(0...4)]
+            }
+        }
+
+        mutating func text(max: Int = 8) -> String {
+            (0..<int(0...max)).map { _ in Self.pieces[int(0...(Self.pieces.count - 1))] }.joined()
+        }
+
+        mutating func optionalText() -> String? { bool() ? text() : nil }
+
+        mutating func timestamp() -> Timestamp {
+            switch int(0...3) {
+            case 0: Timestamp(milliseconds: Int64.random(in: -2_000_000...2_000_000, using: &rng))
+            case 1: Timestamp(milliseconds: Int64.random(in: 1_700_000_000_000...1_900_000_000_000, using: &rng))
+            // Years 1 to 9999.
+            default: Timestamp(milliseconds: Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &rng))
+            }
+        }
+
+        static let edgeDoubles: [Double] = [
+            0.1, -0.0, 1e20, 1e21, 1e-7, 9.0e15, 9.0e15 - 1, -9.0e15, 1e16, 123_456_789_012_345_680,
+            .leastNonzeroMagnitude, .greatestFiniteMagnitude, 0.30000000000000004, 1e15 + 0.5,
+        ]
+
+        mutating func double() -> Double {
+            switch int(0...6) {
+            case 0: return Double(int(-1000...1000))
+            case 1: return Double(int(-1000...1000)) / 8
+            case 2: return Double.random(in: -1...1, using: &rng)
+            case 3: return Self.edgeDoubles[int(0...(Self.edgeDoubles.count - 1))]
+            case 4: return Double.random(in: -1e22...1e22, using: &rng)
+            case 5: return Double.random(in: -1e-5...1e-5, using: &rng)
+            default:
+                // Any finite bit pattern.
+                while true {
+                    let d = Double(bitPattern: rng.next())
+                    if d.isFinite { return d }
+                }
+            }
+        }
+
+        mutating func fieldValue() -> FieldValue {
+            switch int(0...2) {
+            case 0: .string(text())
+            case 1: .bool(bool())
+            default: .number(double())
+            }
+        }
+
+        mutating func fields() -> [String: FieldValue] {
+            var fields: [String: FieldValue] = [:]
+            for _ in 0..<int(0...6) { fields[text(max: 4)] = fieldValue() }
+            return fields
+        }
+
+        mutating func channel() -> Channel { Channel.allCases[int(0...(Channel.allCases.count - 1))] }
+
+        mutating func profile() -> Profile {
+            Profile(id: id(), name: text(), fields: fields(), contactCount: int(0...100_000), version: id(),
+                    createdAt: timestamp(), updatedAt: timestamp())
+        }
+
+        mutating func contact() -> Contact {
+            Contact(id: id(), channel: channel(), identifier: text(), name: optionalText(),
+                    profileID: bool() ? id() : nil, createdAt: timestamp())
+        }
+
+        mutating func note() -> Note {
+            Note(id: id(), profileID: id(), body: text(max: 20), author: optionalText(), createdAt: timestamp(),
+                 updatedAt: timestamp())
+        }
+
+        mutating func moment() -> Moment {
+            Moment(id: id(), contactID: id(), channel: channel(), ticketID: optionalText(), subject: optionalText(),
+                   status: bool() ? .open : .closed, startedAt: timestamp(), lastActivityAt: timestamp())
+        }
+
+        mutating func list<T>(_ make: (inout Maker) -> T) -> [T] {
+            (0..<(bool() ? 0 : int(1...4))).map { _ in make(&self) }
+        }
+
+        mutating func page<T>(_ make: (inout Maker) -> T) -> Page<T> {
+            Page(items: list(make), nextCursor: optionalText())
+        }
+
+        mutating func field() -> FieldDefinition {
+            let type = FieldDefinition.FieldType.allCases[int(0...(FieldDefinition.FieldType.allCases.count - 1))]
+            return FieldDefinition(key: text(max: 4), label: text(), type: type,
+                                   options: bool() ? list { $0.text() } : nil, required: bool())
+        }
+    }
+
+    @Test func everyConformingTypeWritesJSONEncodersBytes() throws {
+        let seed = FuzzSeed.value
+        var m = Maker(rng: SeededGenerator(seed: seed))
+        for _ in 0..<(200 * FuzzSeed.scale) {
+            try expectSame(m.profile(), seed: seed)
+            try expectSame(ProfileDetail(profile: m.profile(), contacts: m.bool() ? m.list { $0.contact() } : nil,
+                                         notes: m.bool() ? m.list { $0.note() } : nil,
+                                         moments: m.bool() ? m.list { $0.moment() } : nil), seed: seed)
+            try expectSame(m.contact(), seed: seed)
+            try expectSame(ContactUpsert(created: m.bool(), contact: m.contact()), seed: seed)
+            try expectSame(m.note(), seed: seed)
+            try expectSame(m.moment(), seed: seed)
+            try expectSame(m.page { $0.profile() }, seed: seed)
+            try expectSame(m.page { $0.contact() }, seed: seed)
+            try expectSame(m.page { $0.note() }, seed: seed)
+            try expectSame(m.page { $0.moment() }, seed: seed)
+            try expectSame(m.field(), seed: seed)
+            try expectSame(FieldList(items: m.list { $0.field() }), seed: seed)
+            try expectSame(ProfileDeletion(id: m.id(), detachedContacts: m.int(0...50), deletedNotes: m.int(0...50)), seed: seed)
+            try expectSame(ContactDeletion(id: m.id(), deletedMoments: m.int(0...50), profileID: m.bool() ? m.id() : nil),
+                           seed: seed)
+            try expectSame(NoteDeletion(id: m.id()), seed: seed)
+            try expectSame(FieldDeletion(key: m.text(max: 4), clearedValues: m.int(0...50)), seed: seed)
+            try expectSame(ContactDetachment(profileID: m.id(), contactID: m.id()), seed: seed)
+            try expectSame(m.fieldValue(), seed: seed)
+            try expectSame(m.timestamp(), seed: seed)
+            try expectSame(m.text(max: 20), seed: seed)
+            try expectSame(m.id(), seed: seed)
+            try expectSame(m.double(), seed: seed)
+        }
+    }
+
+    /// Timestamps written digit by digit read the same as `description`,
+    /// at the edges of the calendar too.
+    @Test func timestampsAsDescription() throws {
+        for ms: Int64 in [0, -1, 1, 999, -999, -1000, 86_399_999, -62_135_596_800_000, 253_402_300_799_999,
+                          951_782_400_000, 1_764_582_455_123] {
+            var bytes: [UInt8] = []
+            Timestamp(milliseconds: ms).appendRFC3339(to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == Timestamp(milliseconds: ms).description)
+        }
+        // Against the former string-building description, years before 0
+        // and after 9999 included.
+        var rng = SeededGenerator(seed: FuzzSeed.value)
+        for _ in 0..<2000 {
+            let ms = Int64.random(in: -400_000_000_000_000...400_000_000_000_000, using: &rng)
+            #expect(Timestamp(milliseconds: ms).description == Self.formerDescription(ms), "seed \(FuzzSeed.value): \(ms)")
+        }
+        #expect(Timestamp(milliseconds: 1_764_582_455_123).description == "2025-12-01T09:47:35.123Z")
+        #expect(Timestamp(milliseconds: -1).description == "1969-12-31T23:59:59.999Z")
+    }
+
+    /// `Timestamp.description` as it was written before, with `String`s.
+    private static func formerDescription(_ ms: Int64) -> String {
+        func floorDiv(_ a: Int64, _ d: Int64) -> Int64 {
+            let q = a / d
+            return (a % d != 0 && (a < 0) != (d < 0)) ? q - 1 : q
+        }
+        func pad(_ value: Int, _ width: Int) -> String {
+            let s = String(value)
+            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        }
+        var seconds = floorDiv(ms, 1000)
+        let millis = Int(ms - seconds * 1000)
+        let days = floorDiv(seconds, 86_400)
+        seconds -= days * 86_400
+        // Howard Hinnant's civil_from_days, as CalendarDate has it.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = Int(doy - (153 * mp + 2) / 5 + 1)
+        let m = Int(mp < 10 ? mp + 3 : mp - 9)
+        let y = Int(yoe + era * 400 + (m <= 2 ? 1 : 0))
+        let hh = Int(seconds / 3600), mm = Int(seconds % 3600 / 60), ss = Int(seconds % 60)
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(millis, 3))Z"
+    }
+
+    /// A non-finite number cannot be written, as `JSONEncoder` refuses it.
+    @Test func nonFiniteFieldValueThrows() {
+        var bytes: [UInt8] = []
+        #expect(throws: JSONWriter.NonFinite.self) { try FieldValue.number(.nan).writeJSON(to: &bytes) }
+        #expect(throws: (any Error).self) { try Self.encoder.encode(FieldValue.number(.infinity)) }
+    }
+}
