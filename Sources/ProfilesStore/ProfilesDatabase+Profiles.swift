@@ -43,7 +43,11 @@ extension ProfilesDatabase {
     }
 
     public func profile(workspace: String, id: Int64, include: Set<ProfileInclude>) throws -> ProfileDetail {
-        try read { db in
+        // The profile alone is one statement: no transaction needed.
+        if include.isEmpty {
+            return ProfileDetail(profile: try readStatement { db in try Profiles.fetch(db, workspace: workspace, id: id) })
+        }
+        return try read { db in
             var detail = ProfileDetail(profile: try Profiles.fetch(db, workspace: workspace, id: id))
             if include.contains(.contacts) {
                 detail.contacts = try db.rows("SELECT \(Columns.contact) FROM contacts c WHERE c.profile_id = ? ORDER BY c.channel, c.id",
