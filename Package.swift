@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "ProfilesStore", dependencies: [
             "ProfilesDomain",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ProfilesBus", dependencies: [

@@ -33,7 +33,7 @@ extension ProfilesDatabase {
     }
 
     public func contact(workspace: String, id: Int64) throws -> Contact {
-        try read { db in try Contacts.fetch(db, workspace: workspace, id: id) }
+        try readStatement { db in try Contacts.fetch(db, workspace: workspace, id: id) }
     }
 
     /// Sets or clears (`nil`) the contact's display name.

@@ -36,7 +36,7 @@ extension ProfilesDatabase {
     }
 
     public func moment(workspace: String, id: Int64) throws -> Moment {
-        try read { db in try Moments.fetch(db, workspace: workspace, id: id) }
+        try readStatement { db in try Moments.fetch(db, workspace: workspace, id: id) }
     }
 
     public func updateMoment(workspace: String, id: Int64, change: MomentChange) throws -> Moment {

@@ -43,7 +43,11 @@ extension ProfilesDatabase {
     }
 
     public func profile(workspace: String, id: Int64, include: Set<ProfileInclude>) throws -> ProfileDetail {
-        try read { db in
+        // The profile alone is one statement: no transaction needed.
+        if include.isEmpty {
+            return ProfileDetail(profile: try readStatement { db in try Profiles.fetch(db, workspace: workspace, id: id) })
+        }
+        return try read { db in
             var detail = ProfileDetail(profile: try Profiles.fetch(db, workspace: workspace, id: id))
             if include.contains(.contacts) {
                 detail.contacts = try db.rows("SELECT \(Columns.contact) FROM contacts c WHERE c.profile_id = ? ORDER BY c.channel, c.id",
@@ -370,11 +374,26 @@ extension ProfilesDatabase {
 
 /// Shared steps of profile writes, inside a transaction.
 enum Profiles {
+    /// The profile and its field values in ONE statement (so one snapshot,
+    /// also outside a transaction): a row per field value, or one row with
+    /// NULL field columns when it has none. A value whose definition is
+    /// gone has a NULL type and is skipped.
     static func fetch(_ db: Database, workspace: String, id: Int64) throws -> Profile {
-        guard let row = try db.row("SELECT \(Columns.profile) FROM profiles p WHERE p.id = ? AND p.workspace = ?", [id, workspace])
-        else { throw DomainError.notFound("profile", id) }
-        var profile = Profile(row: row)
-        profile.fields = try FieldValues.load(db, profileID: id)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT \(Columns.profile), v.key, v.value, d.type FROM profiles p
+            LEFT JOIN field_values v ON v.profile_id = p.id
+            LEFT JOIN field_definitions d ON d.workspace = v.workspace AND d.key = v.key
+            WHERE p.id = ? AND p.workspace = ?
+            """), arguments: [id, workspace])
+        guard let first = try rows.next() else { throw DomainError.notFound("profile", id) }
+        var profile = Profile(row: first)
+        var row: Row? = first
+        while let current = row {
+            if let key = current[6] as String?, let type = current[8] as String? {
+                profile.fields[key] = FieldValues.decode(current[7], type: type)
+            }
+            row = try rows.next()
+        }
         return profile
     }
 

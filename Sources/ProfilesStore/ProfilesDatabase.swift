@@ -15,6 +15,8 @@ public final class ProfilesDatabase: Sendable {
     public let path: String
     public let synchronous: Synchronous
     let pool: DatabasePool
+    /// Read-only connections for reads of one statement (`readStatement`).
+    let statementReaders: StatementReaders
     private let writer: WriteBatcher
     /// Fired after every commit (the change feed listens).
     public let committed = CommitSignal()
@@ -44,6 +46,8 @@ public final class ProfilesDatabase: Sendable {
                 try Journal.prepare(db)
                 try SearchIndex.prepare(db)
             }
+            // Opened once the schema is in place and the WAL exists.
+            statementReaders = try StatementReaders(path: path, busyTimeout: busyTimeout)
         } catch {
             throw DatabaseOpenError.explaining(error, path: path)
         }
@@ -109,6 +113,23 @@ public final class ProfilesDatabase: Sendable {
         try pool.read(body)
     }
 
+    /// Runs `body`, which must run exactly ONE statement, outside any
+    /// transaction on a read-only connection: one statement reads one
+    /// snapshot, which holds every write that returned before it started.
+    /// Reads of several statements that must agree use `read`.
+    func readStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        try statementReaders.read(body)
+    }
+
+    /// How many read-only connections serve one-statement reads.
+    public var statementReaderCount: Int { statementReaders.count }
+
+    /// Throws when a one-statement reader was left with a statement not
+    /// reset or a transaction open (it would read an old snapshot).
+    public func checkStatementReadersIdle() throws {
+        try statementReaders.checkNoOpenStatement()
+    }
+
     /// The writer's current `synchronous` level (0 off, 1 normal, 2 full).
     public func currentSynchronousLevel() throws -> Int {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
@@ -135,6 +156,7 @@ public final class ProfilesDatabase: Sendable {
 
     /// Closes every connection; the object must not be used afterwards.
     public func close() throws {
+        try statementReaders.close()
         try pool.close()
     }
 }
