@@ -46,19 +46,6 @@ public struct RequestProcessor: Sendable {
         }
     }
 
-    /// The whole answer line at once (batches included). Convenient where
-    /// memory is not a concern; the server steps through batches instead.
-    public func process(line: ArraySlice<UInt8>, session: Session) -> [UInt8]? {
-        switch begin(line: line, session: session) {
-        case .answer(let answer):
-            return answer
-        case .batch(var run):
-            var bytes: [UInt8] = []
-            while !run.isFinished { bytes += run.step(self, session: session) }
-            return bytes.isEmpty ? nil : bytes
-        }
-    }
-
     /// Answers every call on the line with `error` without running it
     /// (used while the server drains). Nil when nothing is to be answered.
     public func reject(line: ArraySlice<UInt8>, with error: RPCError) -> [UInt8]? {
