@@ -25,6 +25,10 @@ public final class CommandBus: Sendable {
         let scoped: Bool
         /// Callable before `auth` when the server requires it.
         let beforeAuth: Bool
+        /// Set for a method that changes data: its handler runs on this
+        /// store's writer, in a group-commit batch, and the call is
+        /// answered once that batch is durable (`DeferredCall`).
+        let writer: ProfilesDatabase?
         let handler: Handler
     }
 
@@ -54,6 +58,13 @@ public final class CommandBus: Sendable {
         /// The method accepts exactly the params `spec` describes.
         public mutating func register(_ name: String, _ spec: MethodSpec, scoped: Bool = true, beforeAuth: Bool = false,
                                       handler: @escaping Handler) {
+            register(name, spec, scoped: scoped, beforeAuth: beforeAuth, writer: nil, handler: handler)
+        }
+
+        /// `writer`: the method changes data in that store, and its handler
+        /// runs on the store's writer (see `Method.writer`).
+        mutating func register(_ name: String, _ spec: MethodSpec, scoped: Bool = true, beforeAuth: Bool = false,
+                               writer: ProfilesDatabase?, handler: @escaping Handler) {
             precondition(methods[name] == nil, "method \(name) registered twice")
             var spec = spec.adding(errors: [.invalidParams, .internalError, .overloaded])
             if !beforeAuth { spec = spec.adding(errors: [.unauthenticated]) }
@@ -64,7 +75,8 @@ public final class CommandBus: Sendable {
             }
             let names = spec.params.map(\.name)
             precondition(Set(names).count == names.count, "method \(name) describes a param twice")
-            methods[name] = Method(name: name, spec: spec, params: Set(names), scoped: scoped, beforeAuth: beforeAuth, handler: handler)
+            methods[name] = Method(name: name, spec: spec, params: Set(names), scoped: scoped, beforeAuth: beforeAuth,
+                                   writer: writer, handler: handler)
         }
     }
 
@@ -75,24 +87,98 @@ public final class CommandBus: Sendable {
     var describedMethods: [Method] { methods.values.sorted { $0.name < $1.name } }
 
     /// Runs one call. Returns nil for a notification (it still runs).
+    /// A write method runs here too, waiting for its commit; the server
+    /// runs those through `deferred` instead.
     public func dispatch(_ request: Request, session: Session) -> Response? {
-        let outcome: Response.Outcome
         let started = DispatchTime.now().uptimeNanoseconds
         let method = methods[request.method]
+        let outcome: Response.Outcome
         if let method {
-            outcome = run(method, request, session)
+            do {
+                let (params, context) = try prepare(method, request, session)
+                outcome = .result(try method.handler(params, context))
+            } catch {
+                outcome = self.outcome(of: error, method: method, session: session)
+            }
         } else {
             outcome = .error(.methodNotFound(request.method))
         }
+        return finish(request, method: method, outcome: outcome, session: session, started: started)
+    }
+
+    /// A call of a write method, to be run by the store's writer without
+    /// waiting for it; nil for any other call (run it with `dispatch`).
+    public func deferred(_ request: Request) -> DeferredCall? {
+        guard let method = methods[request.method], method.writer != nil else { return nil }
+        return DeferredCall(bus: self, method: method, request: request)
+    }
+
+    /// Checks what the session and the params allow, on the caller's
+    /// queue (the session is not touched afterwards).
+    private func prepare(_ method: Method, _ request: Request, _ session: Session) throws -> (Params, RequestContext) {
+        guard session.authenticated || method.beforeAuth else {
+            throw DomainError(kind: .unauthenticated, message: "authenticate with 'auth' before calling \(method.name)")
+        }
+        if let unknown = request.params.keys.first(where: { !method.params.contains($0) }) {
+            throw DomainError.invalid(unknown, "is not a parameter of \(method.name)")
+        }
+        let params = Params(request.params)
+        let workspace = method.scoped ? try session.workspace(named: params.optionalString("workspace")) : session.defaultWorkspace
+        return (params, RequestContext(workspace: workspace, session: session, bus: self))
+    }
+
+    /// Starts a deferred call (see `DeferredCall.start`).
+    fileprivate func start(_ method: Method, _ request: Request, session: Session,
+                           completion: @escaping @Sendable (Response?) -> Void) -> DeferredCall.Started {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let prepared: (Params, RequestContext)
+        do {
+            prepared = try prepare(method, request, session)
+        } catch {
+            return .answered(finish(request, method: method, outcome: outcome(of: error, method: method, session: session),
+                                    session: session, started: started))
+        }
+        let result = DeferredResult()
+        let connectionID = session.connectionID
+        method.writer!.submit({ [handler = method.handler] in
+            result.value = try handler(prepared.0, prepared.1)
+        }, done: { [self] failure in
+            let outcome: Response.Outcome
+            if let failure {
+                outcome = self.outcome(of: failure, method: method, connectionID: connectionID)
+            } else {
+                outcome = .result(result.value!)
+            }
+            result.value = nil
+            completion(finish(request, method: method, outcome: outcome, connectionID: connectionID, started: started))
+        })
+        return .pending
+    }
+
+    /// Carries a deferred call's result from its body to its `done`.
+    /// `@unchecked Sendable`: both run on the writer's thread, one after
+    /// the other.
+    private final class DeferredResult: @unchecked Sendable {
+        var value: (any Encodable & Sendable)?
+    }
+
+    private func finish(_ request: Request, method: Method?, outcome: Response.Outcome, session: Session, started: UInt64) -> Response? {
+        finish(request, method: method, outcome: outcome, connectionID: session.connectionID, started: started)
+    }
+
+    /// Counts the call and tells the observer; the response, or nil for a
+    /// notification.
+    private func finish(_ request: Request, method: Method?, outcome: Response.Outcome, connectionID: UInt64,
+                        started: UInt64) -> Response? {
         let failed: Bool
         if case .error = outcome { failed = true } else { failed = false }
         let nanos = DispatchTime.now().uptimeNanoseconds - started
         stats.record(method: request.method, known: method != nil, failed: failed, microseconds: nanos / 1000,
-                     connectionID: session.connectionID)
+                     connectionID: connectionID)
         if let observer {
             let result: String
             if case .error(let error) = outcome { result = error.type } else { result = "ok" }
-            observer.callFinished(FinishedCall(connectionID: session.connectionID, method: method?.name ?? FinishedCall.unknownMethod,
+            observer.callFinished(FinishedCall(connectionID: connectionID, method: method?.name ?? FinishedCall.unknownMethod,
                                                outcome: result, nanoseconds: nanos))
         }
         guard let id = request.id else { return nil }
@@ -107,30 +193,49 @@ public final class CommandBus: Sendable {
                                             outcome: type, nanoseconds: nil))
     }
 
-    private func run(_ method: Method, _ request: Request, _ session: Session) -> Response.Outcome {
-        do {
-            guard session.authenticated || method.beforeAuth else {
-                throw DomainError(kind: .unauthenticated, message: "authenticate with 'auth' before calling \(method.name)")
-            }
-            if let unknown = request.params.keys.first(where: { !method.params.contains($0) }) {
-                throw DomainError.invalid(unknown, "is not a parameter of \(method.name)")
-            }
-            let params = Params(request.params)
-            let workspace = method.scoped ? try session.workspace(named: params.optionalString("workspace")) : session.defaultWorkspace
-            let context = RequestContext(workspace: workspace, session: session, bus: self)
-            return .result(try method.handler(params, context))
-        } catch let error as DomainError {
+    private func outcome(of error: any Error, method: Method, session: Session) -> Response.Outcome {
+        outcome(of: error, method: method, connectionID: session.connectionID)
+    }
+
+    private func outcome(of error: any Error, method: Method, connectionID: UInt64) -> Response.Outcome {
+        switch error {
+        case let error as DomainError:
             return .error(ErrorMapping.rpcError(error))
-        } catch let error as RPCError {
+        case let error as RPCError:
             return .error(error)
-        } catch {
+        default:
             // Logged in full for operators; the client learns nothing of SQL
             // or internals.
             logger.error("internal error", metadata: [
-                "method": "\(method.name)", "connection": "\(session.connectionID)", "error": "\(String(reflecting: error))",
+                "method": "\(method.name)", "connection": "\(connectionID)", "error": "\(String(reflecting: error))",
             ])
             return .error(.internalError("internal error while running \(method.name)"))
         }
+    }
+}
+
+/// A call of a write method: checked on the connection's queue, run by the
+/// store's writer in a group-commit batch, answered once it is durable.
+/// The caller's thread never waits for the commit.
+public struct DeferredCall: Sendable {
+    fileprivate let bus: CommandBus
+    fileprivate let method: CommandBus.Method
+    fileprivate let request: Request
+
+    public enum Started: Sendable {
+        /// Refused before it reached the writer (not authenticated, an
+        /// unknown param, a forbidden workspace); nil for a notification.
+        /// `completion` is not called.
+        case answered(Response?)
+        /// Handed to the writer: `completion` will be called once.
+        case pending
+    }
+
+    /// Starts the call; must be called on the session's queue. When it is
+    /// `.pending`, `completion` gets the answer (nil for a notification)
+    /// from the writer's thread, after the commit that holds the write.
+    public func start(session: Session, completion: @escaping @Sendable (Response?) -> Void) -> Started {
+        bus.start(method, request, session: session, completion: completion)
     }
 }
 

@@ -25,6 +25,10 @@ public struct RequestProcessor: Sendable {
         case answer([UInt8]?)
         /// A batch: run it with `BatchRun.step` until `isFinished`.
         case batch(BatchRun)
+        /// A write: start it, and send its answer line once it completes.
+        /// Until then the connection reads nothing more, so a request
+        /// pipelined after a write sees it and is answered after it.
+        case deferred(DeferredCall)
     }
 
     /// Decodes `line`; a single call runs at once, a batch is returned to
@@ -36,6 +40,7 @@ public struct RequestProcessor: Sendable {
             bus.recordRejected(type: response.error?.type ?? "invalid_request", session: session)
             return .answer(Envelope.encodeLine(response))
         case .single(let entry):
+            if case .call(let request) = entry, let call = bus.deferred(request) { return .deferred(call) }
             return .answer(run(entry, session).map(Envelope.encodeLine))
         case .batch(let entries):
             if let refusal = refuseOversized(entries) {
@@ -102,16 +107,26 @@ public struct BatchRun: Sendable {
 
     init(entries: [Envelope.Entry]) { self.entries = entries[...] }
 
+    /// What one step produced.
+    public enum Step: Sendable {
+        /// The bytes to send (empty for a notification).
+        case bytes([UInt8])
+        /// A write: start it, and send `frame(answer)` once it completes,
+        /// before the next step.
+        case deferred(DeferredCall)
+    }
+
     /// Runs the next element and returns the bytes to send for it (empty
-    /// for a notification); after the last element, the closing `]\n`
-    /// (nothing when no element was answered) and `isFinished` is set.
+    /// for a notification), or the write to start; after the last element,
+    /// the closing `]\n` (nothing when no element was answered) and
+    /// `isFinished` is set.
     ///
     /// Once the session is to be closed (the third failed `auth`), the
     /// elements left are not run: each with an id is answered -32001.
-    public mutating func step(_ processor: RequestProcessor, session: Session) -> [UInt8] {
+    public mutating func step(_ processor: RequestProcessor, session: Session) -> Step {
         guard let entry = entries.popFirst() else {
             isFinished = true
-            return answered > 0 ? Array("]\n".utf8) : []
+            return .bytes(answered > 0 ? Array("]\n".utf8) : [])
         }
         let response: Response?
         if session.closeRequested {
@@ -122,9 +137,17 @@ public struct BatchRun: Sendable {
             case .invalid(let id, _): response = Response(id: id, error: refusal)
             case .dropped: response = nil
             }
+        } else if case .call(let request) = entry, let call = processor.bus.deferred(request) {
+            return .deferred(call)
         } else {
             response = processor.run(entry, session)
         }
+        return .bytes(frame(response))
+    }
+
+    /// The bytes of one element's answer within the array line (empty for
+    /// none).
+    public mutating func frame(_ response: Response?) -> [UInt8] {
         guard let response else { return [] }
         var element = Envelope.encodeLine(response)
         if element.last == UInt8(ascii: "\n") { element.removeLast() }

@@ -71,7 +71,7 @@ extension CommandBus.Registry {
         let spec = spec.adding(.optional("idempotency_key", Schema.string(minLength: 1, maxLength: 200),
                                          "the same key with the same params within 24 h answers the first answer again"))
             .adding(errors: [.conflict, .storageFull])
-        register(name, spec) { p, ctx in
+        register(name, spec, writer: database) { p, ctx in
             let key = try p.optionalString("idempotency_key")
             if let key, key.isEmpty || key.count > 200 {
                 throw DomainError.invalid("idempotency_key", "must be 1–200 characters")

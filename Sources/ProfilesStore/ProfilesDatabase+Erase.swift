@@ -9,7 +9,7 @@ extension ProfilesDatabase {
     /// it are rewritten or removed, in one write. A dry run does the same
     /// in its savepoint and rolls it back, so its counts are exact.
     ///
-    /// After the commit the WAL is checkpointed and truncated, so the old
+    /// Once it has committed the WAL is checkpointed and truncated, so the old
     /// page images that still hold the data leave the -wal file too.
     public func eraseProfile(workspace: String, id: Int64, dryRun: Bool) throws -> ProfileErasure {
         /// Carries a dry run's report out of the savepoint it rolls back.
@@ -24,7 +24,7 @@ extension ProfilesDatabase {
         } catch let rolledBack as RolledBack {
             return rolledBack.report
         }
-        truncateWAL()
+        afterCommit { [self] in truncateWAL() }
         return report
     }
 

@@ -67,15 +67,47 @@ public final class ProfilesDatabase: Sendable {
     /// transaction) and returns once it is durable.
     /// When the caller bound a `WriteIntent`, its event and idempotency
     /// key are written in the same savepoint.
+    ///
+    /// Called from a body given to `submit` (a write method run by the
+    /// writer), it runs at once on the writer's connection, in a savepoint
+    /// of its own, and returns before the commit: `submit`'s `done` tells
+    /// when it is durable.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             let result = try journaledWrite(body)
-            outOfSpace.store(false, ordering: .relaxed)
+            if WriteBatcher.active == nil { outOfSpace.store(false, ordering: .relaxed) }
             return result
         } catch let error as DatabaseError where StorageFull.matches(error, folder: folder) {
             outOfSpace.store(true, ordering: .relaxed)
             throw StorageFull.error(folder: folder)
         }
+    }
+
+    /// Runs `body` on the writer's thread in the next group-commit batch
+    /// and calls `done` from that thread once the batch is durable (nil)
+    /// or has failed (the cause, a full disk as `StorageFull`'s error).
+    /// The caller never waits. Inside `body`, `write` runs inline in a
+    /// savepoint, and `read` reads the writer's connection, so it sees the
+    /// writes batched before it. `body` must not block.
+    public func submit(_ body: @escaping @Sendable () throws -> Void, done: @escaping @Sendable ((any Error)?) -> Void) {
+        writer.submit(body) { [self] failure in
+            guard let failure else {
+                outOfSpace.store(false, ordering: .relaxed)
+                return done(nil)
+            }
+            if let error = failure as? DatabaseError, StorageFull.matches(error, folder: folder) {
+                outOfSpace.store(true, ordering: .relaxed)
+                return done(StorageFull.error(folder: folder))
+            }
+            done(failure)
+        }
+    }
+
+    /// Runs `work` once the write being made has committed: after the
+    /// batch's commit when called from a body given to `submit`, at once
+    /// otherwise (a `write` has returned, so it is durable).
+    func afterCommit(_ work: @escaping () -> Void) {
+        if let batch = WriteBatcher.active { batch.onCommit(work) } else { work() }
     }
 
     /// Whether the last write failed because the disk is full.
@@ -84,14 +116,26 @@ public final class ProfilesDatabase: Sendable {
     /// The folder holding the database, its WAL and its shared memory.
     var folder: String { URL(fileURLWithPath: path).deletingLastPathComponent().path }
 
+    /// In a batch (a body given to `submit`): a savepoint on the writer's
+    /// connection, now. Otherwise: a savepoint in the next batch, waited for.
+    private func savepoint<T>(_ body: (Database) throws -> T) throws -> T {
+        guard let batch = WriteBatcher.active else { return try writer.write(body) }
+        var result: T?
+        try batch.db.inSavepoint {
+            result = try body(batch.db)
+            return .commit
+        }
+        return result!
+    }
+
     private func journaledWrite<T>(_ body: (Database) throws -> T) throws -> T {
         guard let intent = WriteIntent.current else {
-            return try writer.write { db in
+            return try savepoint { db in
                 try Journal.begin(db)
                 return try body(db)
             }
         }
-        return try writer.write { db in
+        return try savepoint { db in
             try Journal.begin(db)
             // A write whose statements changed no row (an upsert of what is
             // there, a repeated attach) records no event.
@@ -109,16 +153,20 @@ public final class ProfilesDatabase: Sendable {
     public var groupCommitCounts: (commits: Int, writes: Int) { writer.counts }
 
     /// Runs `body` in one read transaction on a reader connection.
+    /// In a batch (a body given to `submit`), on the writer's connection.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        if let batch = WriteBatcher.active { return try body(batch.db) }
+        return try pool.read(body)
     }
 
     /// Runs `body`, which must run exactly ONE statement, outside any
     /// transaction on a read-only connection: one statement reads one
     /// snapshot, which holds every write that returned before it started.
     /// Reads of several statements that must agree use `read`.
+    /// In a batch (a body given to `submit`), on the writer's connection.
     func readStatement<T>(_ body: (Database) throws -> T) throws -> T {
-        try statementReaders.read(body)
+        if let batch = WriteBatcher.active { return try body(batch.db) }
+        return try statementReaders.read(body)
     }
 
     /// How many read-only connections serve one-statement reads.
