@@ -22,8 +22,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "ProfilesTransport", dependencies: [
+            "CProfilesEpoll",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // <sys/epoll.h> for the transport's event loops (Swift's Glibc
+        // module does not export it); a system header, no library.
+        .target(name: "CProfilesEpoll"),
         .target(name: "ProfilesProtocol"),
         .target(name: "ProfilesDomain"),
         .target(name: "ProfilesStore", dependencies: [

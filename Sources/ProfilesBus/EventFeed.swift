@@ -17,6 +17,11 @@ public protocol EventPusher: AnyObject, Sendable {
     /// Queues one line. Returns false when the peer has fallen too far
     /// behind; the pusher has then closed the connection.
     func push(_ line: [UInt8]) -> Bool
+    /// True while a write of this connection waits for its answer (on
+    /// `queue`): no event is pushed meanwhile, so the connection gets its
+    /// write's answer before the event of it. `Session.writeAnswered`
+    /// wakes the subscription again.
+    var holdsPushes: Bool { get }
 }
 
 /// Live subscriptions to the change feed (SPEC §9). A subscription never
@@ -92,7 +97,7 @@ final class Subscription: @unchecked Sendable {
         // Cleared before reading, so a commit during the read queues
         // another pump rather than being missed.
         lock.withLock { scheduled = false }
-        while active {
+        while active && !pusher.holdsPushes {
             let events: [FeedEvent]
             do {
                 events = try feed.database.events(workspace: workspace, after: lastSeq, limit: EventFeed.batch)

@@ -21,6 +21,10 @@ public final class Session: @unchecked Sendable {
     /// The connection's change-feed subscription, if any (at most one).
     var subscription: Subscription?
 
+    /// The server calls this once a write's answer is queued: events held
+    /// back meanwhile (`EventPusher.holdsPushes`) go out now, after it.
+    public func writeAnswered() { subscription?.wake() }
+
     /// The server calls this when the connection has closed.
     public func connectionClosed() { endSubscription() }
 

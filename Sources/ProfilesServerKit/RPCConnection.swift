@@ -25,6 +25,7 @@ import ProfilesTransport
 final class RPCConnection: ConnectionDelegate, @unchecked Sendable {
     private let processor: RequestProcessor
     private let session: Session
+    private let pusher: ConnectionPusher
     private let logger: Logger
     /// The batch being answered, paused or not; nil between lines.
     private var batch: BatchRun?
@@ -34,7 +35,8 @@ final class RPCConnection: ConnectionDelegate, @unchecked Sendable {
     init(connection: Connection, processor: RequestProcessor, authRequired: Bool, maxPushBacklog: Int, logger: Logger) {
         self.processor = processor
         self.session = Session(connectionID: connection.id, authRequired: authRequired)
-        session.pusher = ConnectionPusher(connection: connection, maxUnsentBytes: maxPushBacklog)
+        pusher = ConnectionPusher(connection: connection, maxUnsentBytes: maxPushBacklog)
+        session.pusher = pusher
         self.logger = logger
         logger.debug("connection opened", metadata: ["connection": "\(connection.id)", "peer": "\(connection.peer)"])
     }
@@ -71,7 +73,9 @@ final class RPCConnection: ConnectionDelegate, @unchecked Sendable {
         let started = call.start(session: session) { [self] response in
             connection.queue.async { [self] in
                 awaitingWrite = false
+                pusher.holdsPushes = false
                 answer(connection, response)
+                session.writeAnswered()
                 if batch != nil {
                     continueBatch(connection)
                 } else {
@@ -87,6 +91,7 @@ final class RPCConnection: ConnectionDelegate, @unchecked Sendable {
             return true
         case .pending:
             awaitingWrite = true
+            pusher.holdsPushes = true
             connection.holdInput()
             return false
         }

@@ -1,15 +1,17 @@
+import CProfilesEpoll
 import Dispatch
 import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One accepted TCP connection: a non-blocking socket driven by a read and a
-/// write `DispatchSource` on a serial queue of its own.
+/// One accepted TCP connection: a non-blocking socket watched by its
+/// `EventLoop`'s epoll descriptor, its state owned by the loop's serial
+/// queue, which it shares with the loop's other connections.
 ///
 /// `@unchecked Sendable`: every mutable property is read and written only on
-/// `queue` (the sources' handlers run there, and the public methods hop onto
-/// it), so no two threads ever touch the state at once.
+/// `queue` (the loop's handler and the timers run there, and the public
+/// methods hop onto it), so no two threads ever touch the state at once.
 public final class Connection: @unchecked Sendable {
     public let id: UInt64
     public let peer: String
@@ -20,8 +22,9 @@ public final class Connection: @unchecked Sendable {
     private let fd: Int32
     private let limits: ConnectionLimits
     private let logger: Logger
-    private let readSource: DispatchSourceRead
-    private let writeSource: DispatchSourceWrite
+    private let loop: EventLoop
+    /// This connection's key in its loop, once registered.
+    private var loopKey: UInt64?
     private var idleTimer: DispatchSourceTimer?
     /// Armed once the connection is to close: closes it even if the peer
     /// never reads what is still queued for it.
@@ -32,54 +35,63 @@ public final class Connection: @unchecked Sendable {
     private var drainNoticeScheduled = false
     private var framer: LineFramer
     private var output = OutputBuffer()
+    /// True while the peer is not read (output over the limit, input held,
+    /// closing). Readiness reported meanwhile is not lost: resuming reads.
     private var readSuspended = false
     /// True while the lines of one read are being answered: answers are
     /// queued and leave together in one `send` afterwards, not one each.
     private var batchingWrites = false
-    private var writeSuspended = true
     private var state = State.open
-    private var cancelledSources = 0
     private var lastActivity = DispatchTime.now()
     /// True once `drain` began: lines still arriving are for the delegate
     /// to refuse (the server answers them `overloaded`).
     public private(set) var isDraining = false
     private let onClose: @Sendable (Connection) -> Void
-    private static let readChunk = 64 * 1024
+    /// Reads per readiness event before yielding the queue to the loop's
+    /// other connections (a turn later this one goes on).
+    private static let readsPerTurn = 16
 
     private enum State { case open, closingAfterFlush, closed }
 
-    init(id: UInt64, fd: Int32, peer: String, limits: ConnectionLimits, logger: Logger,
+    init(id: UInt64, fd: Int32, peer: String, limits: ConnectionLimits, logger: Logger, loop: EventLoop,
          onClose: @escaping @Sendable (Connection) -> Void) {
         self.id = id
         self.fd = fd
         self.peer = peer
         self.limits = limits
         self.logger = logger
+        self.loop = loop
         self.onClose = onClose
-        self.queue = DispatchQueue(label: "profiles.connection.\(id)")
+        self.queue = loop.queue
         self.framer = LineFramer(maxLineBytes: limits.maxLineBytes)
-        self.readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        self.writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
     }
 
     /// Starts reading. Call once, after the delegate is set.
     func start() {
         queue.async { [self] in
-            readSource.setEventHandler { [unowned self] in readAvailable() }
-            writeSource.setEventHandler { [unowned self] in writePending() }
-            // The fd is closed only after both sources are cancelled, so that
-            // Dispatch never watches a descriptor number reused by accept.
-            let cancelled: @Sendable () -> Void = { [self] in
-                cancelledSources += 1
-                if cancelledSources == 2 {
-                    close(fd)
-                    onClose(self)
-                }
+            guard let key = loop.register(self, fd: fd) else {
+                logger.warning("epoll_ctl failed; closing", metadata: ["connection": "\(id)", "errno": "\(errno)"])
+                state = .closed
+                close(fd)
+                delegate?.connectionDidClose(self)
+                delegate = nil
+                onClose(self)
+                return
             }
-            readSource.setCancelHandler(handler: cancelled)
-            writeSource.setCancelHandler(handler: cancelled)
-            readSource.resume()
+            loopKey = key
             if limits.idleTimeout > 0 { armIdleTimer() }
+            // Bytes that came before the registration are reported by epoll
+            // at once (it reports the present state when a descriptor is added).
+        }
+    }
+
+    /// The loop found the socket ready. On `queue`.
+    func handle(events: UInt32) {
+        if events & UInt32(truncatingIfNeeded: CPROFILES_EPOLL_READABLE) != 0 && !readSuspended {
+            readAvailable(untilEmpty: events & UInt32(truncatingIfNeeded: CPROFILES_EPOLL_PEER_CLOSED) != 0)
+        }
+        if events & UInt32(truncatingIfNeeded: CPROFILES_EPOLL_WRITABLE) != 0 && !output.isEmpty {
+            writePending()
         }
     }
 
@@ -192,26 +204,41 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: - Reading
 
-    private func readAvailable() {
-        guard state == .open else { return }
-        // Uninitialized: zeroing 64 KiB per read cost more instructions than
-        // the rest of a ping (callgrind, bench/callgrind.sh).
-        var n = 0
-        let chunk = [UInt8](unsafeUninitializedCapacity: Self.readChunk) { buffer, initialized in
-            n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            initialized = max(n, 0)
-        }
-        if n > 0 {
-            lastActivity = .now()
-            framer.append(chunk[0..<n])
-            deliverLines()
-        } else if n == 0 {
-            // Peer finished sending: answer a last unterminated line, flush, close.
-            if let rest = framer.takeRemainder() { delegate?.connection(self, didReceiveLine: rest) }
-            beginClose(withDeadline: false)
-        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-            logger.debug("read failed", metadata: ["connection": "\(id)", "errno": "\(errno)"])
-            closeNow()
+    /// Reads until the kernel has nothing more (edge-triggered: nothing is
+    /// reported again until new bytes come), or reading is suspended, or
+    /// `readsPerTurn` reads were made (then it goes on in a later turn).
+    /// `untilEmpty` false: a read shorter than the buffer is taken to have
+    /// emptied the socket (bytes that come later raise a new edge), which
+    /// saves the recv that would see EAGAIN. Not so when the peer has shut
+    /// down its side: its FIN came with the same edge and must be read.
+    private func readAvailable(untilEmpty: Bool = true) {
+        let buffer = loop.readBuffer
+        var reads = 0
+        while state == .open && !readSuspended {
+            if reads == Self.readsPerTurn {
+                queue.async { [self] in if !readSuspended { readAvailable() } }
+                return
+            }
+            reads += 1
+            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if n > 0 {
+                lastActivity = .now()
+                framer.append(UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: n))
+                deliverLines()
+                if n < buffer.count && !untilEmpty { return }
+            } else if n == 0 {
+                // Peer finished sending: answer a last unterminated line, flush, close.
+                if let rest = framer.takeRemainder() { delegate?.connection(self, didReceiveLine: rest) }
+                beginClose(withDeadline: false)
+                return
+            } else {
+                if errno == EINTR { continue }
+                if errno != EAGAIN && errno != EWOULDBLOCK {
+                    logger.debug("read failed", metadata: ["connection": "\(id)", "errno": "\(errno)"])
+                    closeNow()
+                }
+                return
+            }
         }
     }
 
@@ -244,18 +271,18 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func suspendReading() {
-        if !readSuspended {
-            readSuspended = true
-            readSource.suspend()
-        }
+        readSuspended = true
     }
 
     private func resumeReadingIfDrained() {
         guard state == .open, !inputHeld, readSuspended, output.count <= limits.maxOutputBytes / 2 else { return }
         readSuspended = false
-        readSource.resume()
         // Lines may already be framed and waiting.
         deliverLines()
+        // Readiness reported while suspended was not acted on, and with
+        // edge triggering it is not reported again: read in a fresh turn
+        // (not inline: a delegate may be on the stack).
+        queue.async { [self] in if !readSuspended { readAvailable() } }
     }
 
     // MARK: - Writing
@@ -281,21 +308,14 @@ public final class Connection: @unchecked Sendable {
             return
         }
         if output.isEmpty {
-            if !writeSuspended {
-                writeSuspended = true
-                writeSource.suspend()
-            }
             if state == .closingAfterFlush {
                 if !inputHeld { finishClose() }
             } else {
                 resumeReadingIfDrained()
             }
         } else {
+            // The rest goes when epoll reports the socket writable again.
             lastActivity = .now()
-            if writeSuspended {
-                writeSuspended = false
-                writeSource.resume()
-            }
         }
         scheduleDrainNotice()
     }
@@ -330,14 +350,14 @@ public final class Connection: @unchecked Sendable {
         closeDeadline?.cancel()
         closeDeadline = nil
         inputHeld = false
-        // A suspended source must be resumed before cancel, or its cancel
-        // handler never runs and the fd would leak.
-        if readSuspended { readSuspended = false; readSource.resume() }
-        if writeSuspended { writeSuspended = false; writeSource.resume() }
-        readSource.cancel()
-        writeSource.cancel()
+        readSuspended = true
+        output = OutputBuffer()
+        // Out of the epoll set before the number can be reused by accept.
+        if let loopKey { loop.unregister(key: loopKey, fd: fd) }
+        close(fd)
         delegate?.connectionDidClose(self)
         delegate = nil
+        onClose(self)
     }
 
     private func armCloseDeadline() {
@@ -360,7 +380,8 @@ public final class Connection: @unchecked Sendable {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         let interval = limits.idleTimeout
         timer.schedule(deadline: .now() + interval, repeating: min(interval, 1.0))
-        timer.setEventHandler { [unowned self] in
+        timer.setEventHandler { [weak self] in
+            guard let self, state != .closed else { return }
             let idle = Double(DispatchTime.now().uptimeNanoseconds - lastActivity.uptimeNanoseconds) / 1e9
             if idle >= interval && !exemptFromIdleTimeout {
                 logger.debug("closing idle connection", metadata: ["connection": "\(id)"])

@@ -7,6 +7,9 @@ import Glibc
 
 /// A Dispatch-based TCP listener. It accepts connections, hands each one a
 /// delegate from `makeDelegate`, and can drain them all on shutdown.
+/// Accepted connections go to the process's event loops in turn
+/// (`EventLoop.shared`: a few serial queues, each watching its connections
+/// through one epoll descriptor), not to a queue of their own.
 ///
 /// `@unchecked Sendable`: `connections` and the counters are guarded by
 /// `lock`; the listening source is created in `start` and only cancelled.
@@ -122,7 +125,10 @@ public final class TCPServer: @unchecked Sendable {
                 reject(fd: fd, peer: peer)
                 continue
             }
-            let connection = Connection(id: id, fd: fd, peer: peer, limits: configuration.limits, logger: logger) { [weak self] closed in
+            let loops = EventLoop.shared
+            let loop = loops[Int(id % UInt64(loops.count))]
+            let connection = Connection(id: id, fd: fd, peer: peer, limits: configuration.limits, logger: logger,
+                                        loop: loop) { [weak self] closed in
                 self?.remove(closed)
             }
             lock.withLock { connections[id] = connection }
