@@ -7,7 +7,9 @@ import Glibc
 /// The cheapest possible server for the load generator to hit: a thread
 /// per connection answers every received line with one fixed `pong` line,
 /// without parsing it. `load --scenario ping` against it shows what the
-/// load generator itself can drive on this machine.
+/// load generator itself can drive on this machine. With `--dispatch` the
+/// same answers come from a bare Dispatch server (DispatchEchoServer.swift):
+/// the ceiling of profiles-server's transport as designed.
 struct EchoServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "echo-server",
@@ -15,6 +17,8 @@ struct EchoServerCommand: ParsableCommand {
 
     @Option(help: "Address to bind (IPv4).") var host = "127.0.0.1"
     @Option(help: "TCP port; 0 picks a free one.") var port = 7412
+    @Flag(help: "Serve with a read source per connection on a serial DispatchQueue of its own, not a thread per connection.")
+    var dispatch = false
 
     static let answer = Array(#"{"jsonrpc":"2.0","id":1,"result":"pong"}"#.utf8) + [10]
 
@@ -37,6 +41,7 @@ struct EchoServerCommand: ParsableCommand {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
         FileHandle.standardError.write(Data("listening on \(host):\(UInt16(bigEndian: address.sin_port))\n".utf8))
+        if dispatch { DispatchEchoServer.serve(listener: listener, answer: Self.answer) }
         while true {
             let fd = accept(listener, nil, nil)
             if fd < 0 {
