@@ -2,10 +2,14 @@ import ProfilesStore
 
 extension CommandBus.Registry {
     /// Every method the service offers, area by area.
-    public mutating func registerAllMethods(database: ProfilesDatabase, info: ServerInfo, tokens: TokenFile?, feed: EventFeed) {
+    /// `answerCacheBytes`: memory for encoded `profile.get` answers (0: none).
+    public mutating func registerAllMethods(database: ProfilesDatabase, info: ServerInfo, tokens: TokenFile?, feed: EventFeed,
+                                            answerCacheBytes: Int = 64 << 20) {
+        let cache = ProfileAnswerCache(budgetBytes: answerCacheBytes)
+        database.profileChanges.observe { cache.invalidate($0) }
         registerSystemMethods(database: database, info: info)
         registerAuthMethods(tokens: tokens)
-        registerProfileMethods(database: database)
+        registerProfileMethods(database: database, cache: cache)
         registerContactMethods(database: database)
         registerNoteMethods(database: database)
         registerMomentMethods(database: database)

@@ -4,7 +4,7 @@ import ProfilesStore
 
 /// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export / erase
 extension CommandBus.Registry {
-    mutating func registerProfileMethods(database: ProfilesDatabase) {
+    mutating func registerProfileMethods(database: ProfilesDatabase, cache: ProfileAnswerCache) {
         registerWrite("profile.create", MethodSpec(
             "Creates a profile, with field values and contacts.",
             params: [.required("name", Schema.text(max: 200)), .fields("values by field key"), .region,
@@ -34,7 +34,21 @@ extension CommandBus.Registry {
                 }
                 include.insert(part)
             }
-            return try database.profile(workspace: ctx.workspace, id: p.id("id"), include: include)
+            let id = try p.id("id")
+            // The profile alone is what is read most: from the cache when
+            // it can be (ProfileAnswerCache says why it is never stale).
+            guard include.isEmpty, let cached = cache.lookup(id: id, workspace: ctx.workspace) else {
+                return try database.profile(workspace: ctx.workspace, id: id, include: include)
+            }
+            switch cached {
+            case .hit(let answer):
+                return EncodedAnswer(json: answer)
+            case .miss(let miss):
+                var answer: [UInt8] = []
+                try database.profile(workspace: ctx.workspace, id: id, include: []).writeJSON(to: &answer)
+                cache.store(id: id, workspace: ctx.workspace, answer: answer, after: miss)
+                return EncodedAnswer(json: answer)
+            }
         }
 
         registerWrite("profile.update", MethodSpec(

@@ -85,7 +85,8 @@ public final class ProfilesServer: Sendable {
                                       slowNanoseconds: configuration.slowRequestMilliseconds.map { UInt64(max(0, $0) * 1e6) },
                                       metrics: metrics)
         let bus = CommandBus(logger: logger, observer: telemetry) { registry in
-            registry.registerAllMethods(database: database, info: info, tokens: tokens, feed: EventFeed(database: database))
+            registry.registerAllMethods(database: database, info: info, tokens: tokens, feed: EventFeed(database: database),
+                                        answerCacheBytes: configuration.answerCacheMegabytes << 20)
         }
         busBox.bus = bus
         self.bus = bus

@@ -13,6 +13,9 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: TimeInterval = 300
     /// Most calls in one batch; a longer batch is refused whole (`-32600`).
     public var maxBatch = 100
+    /// Memory for encoded `profile.get` answers (ProfileAnswerCache), in
+    /// MiB; 0 turns the cache off.
+    public var answerCacheMegabytes = 64
     /// Once the server decided to close a connection (failed auth, line
     /// over the limit, drain), how long it tries to flush what is queued
     /// for a peer that does not read before closing anyway.

@@ -20,6 +20,9 @@ public final class ProfilesDatabase: Sendable {
     private let writer: WriteBatcher
     /// Fired after every commit (the change feed listens).
     public let committed = CommitSignal()
+    /// Which profiles each commit changed, told before its writes are
+    /// answered (the bus's answer cache listens).
+    public let profileChanges = ProfileChangeSignal()
     /// Set when a write failed for lack of disk space, cleared by the next
     /// write that commits: what `health` reports.
     private let outOfSpace = Atomic<Bool>(false)
@@ -45,13 +48,19 @@ public final class ProfilesDatabase: Sendable {
             try pool.writeWithoutTransaction { db in
                 try Journal.prepare(db)
                 try SearchIndex.prepare(db)
+                try TouchedProfiles.prepare(db)
             }
             // Opened once the schema is in place and the WAL exists.
             statementReaders = try StatementReaders(path: path, busyTimeout: busyTimeout)
         } catch {
             throw DatabaseOpenError.explaining(error, path: path)
         }
-        writer = WriteBatcher(pool: pool, committed: committed, beforeCommit: SearchIndex.flush)
+        writer = WriteBatcher(pool: pool, committed: committed) { [profileChanges] db in
+            try SearchIndex.flush(db)
+            if let changes = try TouchedProfiles.take(db) {
+                WriteBatcher.active?.onCommit { profileChanges.fire(changes) }
+            }
+        }
     }
 
     private static func openPool(path: String, busyTimeout: TimeInterval) throws -> DatabasePool {

@@ -40,6 +40,8 @@ struct Serve: ParsableCommand {
     var idleTimeout: Double?
     @Option(help: "Most calls in one batch; a longer batch is refused whole. [env: PROFILES_MAX_BATCH] (default: 100)")
     var maxBatch: Int?
+    @Option(help: "MiB kept for encoded profile.get answers; 0 = no cache. [env: PROFILES_ANSWER_CACHE_MB] (default: 64)")
+    var answerCacheMb: Int?
     @Option(help: "SQLite synchronous level: full or normal. [env: PROFILES_SYNCHRONOUS] (default: full)")
     var synchronous: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: PROFILES_LOG_LEVEL] (default: info)")
@@ -96,6 +98,11 @@ struct Serve: ParsableCommand {
         guard config.maxLineBytes >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
         guard config.idleTimeout >= 0 else { throw ValidationError("--idle-timeout must not be negative") }
         guard config.maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
+        config.answerCacheMegabytes = try number(answerCacheMb, "PROFILES_ANSWER_CACHE_MB", "answer-cache-mb",
+                                                 default: config.answerCacheMegabytes)
+        guard (0...65536).contains(config.answerCacheMegabytes) else {
+            throw ValidationError("--answer-cache-mb must be 0...65536, not \(config.answerCacheMegabytes)")
+        }
         let syncText = setting(synchronous, "PROFILES_SYNCHRONOUS") ?? "full"
         guard let sync = ProfilesDatabase.Synchronous(rawValue: syncText.lowercased()) else {
             throw ValidationError("--synchronous must be full or normal, not \(syncText)")

@@ -5,7 +5,11 @@ import Testing
 /// A write answered on one connection is seen by a read sent right after
 /// on another: the one-statement reads (profile.get, contact.get,
 /// moment.get) run outside a transaction on read-only connections of
-/// their own, and must never read a snapshot older than the last commit.
+/// their own, and must never read a snapshot older than the last commit;
+/// and `profile.get` answers from the answer cache, which each commit must
+/// have invalidated before its write is answered. Every test runs with the
+/// cache on (64 MiB) and off (0). B reads each profile before the next
+/// write, so the cache holds it when the write comes.
 @Suite struct ReadYourWritesTests {
     /// One writer's round: each write kind on `a`, each followed at once
     /// by a read of what it changed on `b`.
@@ -99,8 +103,8 @@ import Testing
         try expectGone("profile.get", erased)
     }
 
-    @Test func everyWriteIsSeenAtOnceOnAnotherConnection() throws {
-        let s = try TestServer(); defer { s.stop() }
+    @Test(arguments: [64, 0]) func everyWriteIsSeenAtOnceOnAnotherConnection(cacheMegabytes: Int) throws {
+        let s = try TestServer { $0.answerCacheMegabytes = cacheMegabytes }; defer { s.stop() }
         let writers = 3, iterations = 8
         let failures = FailureBox()
         DispatchQueue.concurrentPerform(iterations: writers) { writer in
@@ -121,13 +125,32 @@ import Testing
 
     /// A single profile updated over and over by several writers, each
     /// checking on another connection that it sees its own last write
-    /// (or a later one: versions only grow).
-    @Test func versionsNeverGoBackAcrossConnections() throws {
-        let s = try TestServer(); defer { s.stop() }
+    /// (or a later one: versions only grow), while readers keep reading it
+    /// (so cache fills race with the commits). Once all is written, every
+    /// connection reads the last version.
+    @Test(arguments: [64, 0]) func versionsNeverGoBackAcrossConnections(cacheMegabytes: Int) throws {
+        let s = try TestServer { $0.answerCacheMegabytes = cacheMegabytes }; defer { s.stop() }
         let setup = try s.client()
         let id = try #require(try setup.result("profile.create", ["name": "Shared"])["id"].int)
         let failures = FailureBox()
-        DispatchQueue.concurrentPerform(iterations: 4) { writer in
+        let writing = ManagedFlag()
+        DispatchQueue.concurrentPerform(iterations: 6) { writer in
+            if writer >= 4 {
+                // Readers: as many gets as they can while the writers write.
+                do {
+                    let r = try s.client()
+                    var last = 0
+                    while writing.isSet {
+                        let seen = try #require(try r.result("profile.get", ["id": id])["version"].int)
+                        if seen < last { failures.add("reader \(writer) read version \(last), then \(seen)") }
+                        last = seen
+                    }
+                } catch {
+                    failures.add("reader \(writer): \(error)")
+                }
+                return
+            }
+            defer { if writer == 0 { writing.clear() } }
             do {
                 let a = try s.client(), b = try s.client()
                 for i in 0..<40 {
@@ -140,8 +163,23 @@ import Testing
             }
         }
         #expect(failures.all.isEmpty, "\(failures.all)")
+        let final = try #require(try setup.result("profile.get", ["id": id])["version"].int)
+        for _ in 0..<4 {
+            let c = try s.client()
+            #expect(try c.result("profile.get", ["id": id])["version"].int == final)
+        }
+        // 4 writers × 40 updates after the create (version 1).
+        #expect(final == 161)
         try s.server.database.checkStatementReadersIdle()
     }
+}
+
+/// Set until the first writer is done.
+private final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = true
+    var isSet: Bool { lock.withLock { set } }
+    func clear() { lock.withLock { set = false } }
 }
 
 /// Failures collected from concurrent writers.
