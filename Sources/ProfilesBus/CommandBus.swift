@@ -11,10 +11,14 @@ import ProfilesStore
 /// Registration happens before the server starts; afterwards the bus is
 /// only read, from many connection queues at once.
 public final class CommandBus: Sendable {
-    public typealias Handler = @Sendable (Params, RequestContext) throws -> any Encodable & Sendable
+    public typealias Handler = @Sendable (Params, RequestContext) throws -> any RPCResult
 
-    struct Method: Sendable {
+    /// A registered method. A class: the request path passes it around
+    /// without copying its description.
+    public final class Method: Sendable {
         let name: String
+        /// Its place among the sorted method names (what `stats` counts by).
+        let index: Int
         /// What it takes and answers, `workspace` and the errors of its
         /// kind included.
         let spec: MethodSpec
@@ -30,28 +34,56 @@ public final class CommandBus: Sendable {
         /// answered once that batch is durable (`DeferredCall`).
         let writer: ProfilesDatabase?
         let handler: Handler
+
+        init(_ registration: Registry.Registration, index: Int) {
+            name = registration.name
+            self.index = index
+            spec = registration.spec
+            params = Set(registration.spec.params.map(\.name))
+            scoped = registration.scoped
+            beforeAuth = registration.beforeAuth
+            writer = registration.writer
+            handler = registration.handler
+        }
     }
 
     private let methods: [String: Method]
     public let stats: ServiceStats
     let logger: Logger
-    /// Told about every finished request (the server's logs and metrics).
-    private let observer: (any CallObserver)?
+    /// Told about every finished request (the server's logs and metrics);
+    /// a closure, so the request path does not copy an existential.
+    private let callFinished: (@Sendable (FinishedCall) -> Void)?
 
     /// Builds the bus from registrations made by `register` calls.
-    public init(logger: Logger, stats: ServiceStats = ServiceStats(), observer: (any CallObserver)? = nil,
-                register: (inout Registry) -> Void) {
+    public init(logger: Logger, observer: (any CallObserver)? = nil, register: (inout Registry) -> Void) {
         var registry = Registry()
         register(&registry)
-        self.methods = registry.methods
-        self.stats = stats
+        let names = registry.methods.keys.sorted()
+        var methods: [String: Method] = [:]
+        for (index, name) in names.enumerated() { methods[name] = Method(registry.methods[name]!, index: index) }
+        self.methods = methods
+        self.stats = ServiceStats(methodNames: names)
         self.logger = logger
-        self.observer = observer
+        if let observer {
+            self.callFinished = { @Sendable call in observer.callFinished(call) }
+        } else {
+            self.callFinished = nil
+        }
     }
 
     /// Collects methods while the bus is built.
     public struct Registry {
-        var methods: [String: Method] = [:]
+        var methods: [String: Registration] = [:]
+
+        /// One `register` call, as the bus's `Method` is built from it.
+        struct Registration {
+            let name: String
+            let spec: MethodSpec
+            let scoped: Bool
+            let beforeAuth: Bool
+            let writer: ProfilesDatabase?
+            let handler: Handler
+        }
 
         /// `scoped` methods act on a workspace and accept `workspace`.
         /// `beforeAuth` methods may be called before `auth` (SPEC §5).
@@ -75,8 +107,8 @@ public final class CommandBus: Sendable {
             }
             let names = spec.params.map(\.name)
             precondition(Set(names).count == names.count, "method \(name) describes a param twice")
-            methods[name] = Method(name: name, spec: spec, params: Set(names), scoped: scoped, beforeAuth: beforeAuth,
-                                   writer: writer, handler: handler)
+            methods[name] = Registration(name: name, spec: spec, scoped: scoped, beforeAuth: beforeAuth,
+                                         writer: writer, handler: handler)
         }
     }
 
@@ -90,8 +122,26 @@ public final class CommandBus: Sendable {
     /// A write method runs here too, waiting for its commit; the server
     /// runs those through `deferred` instead.
     public func dispatch(_ request: Request, session: Session) -> Response? {
-        let started = DispatchTime.now().uptimeNanoseconds
+        dispatch(request, method: methods[request.method], session: session)
+    }
+
+    /// How the server runs a call: a write is deferred (`DeferredCall`),
+    /// anything else runs at once.
+    public enum Route: Sendable {
+        case deferred(DeferredCall)
+        case immediate(Method?)
+    }
+
+    /// Looks the method up once for `route` and `dispatch(_:route:)`.
+    public func route(_ request: Request) -> Route {
         let method = methods[request.method]
+        if let method, method.writer != nil { return .deferred(DeferredCall(bus: self, method: method, request: request)) }
+        return .immediate(method)
+    }
+
+    /// Runs a call routed `.immediate`.
+    public func dispatch(_ request: Request, method: Method?, session: Session) -> Response? {
+        let started = DispatchTime.now().uptimeNanoseconds
         let outcome: Response.Outcome
         if let method {
             do {
@@ -104,13 +154,6 @@ public final class CommandBus: Sendable {
             outcome = .error(.methodNotFound(request.method))
         }
         return finish(request, method: method, outcome: outcome, session: session, started: started)
-    }
-
-    /// A call of a write method, to be run by the store's writer without
-    /// waiting for it; nil for any other call (run it with `dispatch`).
-    public func deferred(_ request: Request) -> DeferredCall? {
-        guard let method = methods[request.method], method.writer != nil else { return nil }
-        return DeferredCall(bus: self, method: method, request: request)
     }
 
     /// Checks what the session and the params allow, on the caller's
@@ -159,7 +202,7 @@ public final class CommandBus: Sendable {
     /// `@unchecked Sendable`: both run on the writer's thread, one after
     /// the other.
     private final class DeferredResult: @unchecked Sendable {
-        var value: (any Encodable & Sendable)?
+        var value: (any RPCResult)?
     }
 
     private func finish(_ request: Request, method: Method?, outcome: Response.Outcome, session: Session, started: UInt64) -> Response? {
@@ -173,12 +216,11 @@ public final class CommandBus: Sendable {
         let failed: Bool
         if case .error = outcome { failed = true } else { failed = false }
         let nanos = DispatchTime.now().uptimeNanoseconds - started
-        stats.record(method: request.method, known: method != nil, failed: failed, microseconds: nanos / 1000,
-                     connectionID: connectionID)
-        if let observer {
+        stats.record(method: method?.index, failed: failed, microseconds: nanos / 1000, connectionID: connectionID)
+        if let callFinished {
             let result: String
             if case .error(let error) = outcome { result = error.type } else { result = "ok" }
-            observer.callFinished(FinishedCall(connectionID: connectionID, method: method?.name ?? FinishedCall.unknownMethod,
+            callFinished(FinishedCall(connectionID: connectionID, method: method?.name ?? FinishedCall.unknownMethod,
                                                outcome: result, nanoseconds: nanos))
         }
         guard let id = request.id else { return nil }
@@ -189,7 +231,7 @@ public final class CommandBus: Sendable {
     /// error's `data.type`.
     func recordRejected(type: String, session: Session) {
         stats.recordRejected(connectionID: session.connectionID)
-        observer?.callFinished(FinishedCall(connectionID: session.connectionID, method: FinishedCall.invalidRequest,
+        callFinished?(FinishedCall(connectionID: session.connectionID, method: FinishedCall.invalidRequest,
                                             outcome: type, nanoseconds: nil))
     }
 

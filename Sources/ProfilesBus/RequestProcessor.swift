@@ -40,8 +40,11 @@ public struct RequestProcessor: Sendable {
             bus.recordRejected(type: response.error?.type ?? "invalid_request", session: session)
             return .answer(Envelope.encodeLine(response))
         case .single(let entry):
-            if case .call(let request) = entry, let call = bus.deferred(request) { return .deferred(call) }
-            return .answer(run(entry, session).map(Envelope.encodeLine))
+            guard case .call(let request) = entry else { return .answer(run(entry, session).map(Envelope.encodeLine)) }
+            switch bus.route(request) {
+            case .deferred(let call): return .deferred(call)
+            case .immediate(let method): return .answer(bus.dispatch(request, method: method, session: session).map(Envelope.encodeLine))
+            }
         case .batch(let entries):
             if let refusal = refuseOversized(entries) {
                 bus.recordRejected(type: "invalid_request", session: session)
@@ -137,8 +140,11 @@ public struct BatchRun: Sendable {
             case .invalid(let id, _): response = Response(id: id, error: refusal)
             case .dropped: response = nil
             }
-        } else if case .call(let request) = entry, let call = processor.bus.deferred(request) {
-            return .deferred(call)
+        } else if case .call(let request) = entry {
+            switch processor.bus.route(request) {
+            case .deferred(let call): return .deferred(call)
+            case .immediate(let method): response = processor.bus.dispatch(request, method: method, session: session)
+            }
         } else {
             response = processor.run(entry, session)
         }

@@ -19,16 +19,23 @@ public final class ServiceStats: @unchecked Sendable {
         let lock = NSLock()
         var total: UInt64 = 0
         var errors: UInt64 = 0
-        var byMethod: [String: UInt64] = [:]
+        /// Calls by method index (`methodNames`), the last for unknown names.
+        var byMethod: [UInt64]
         /// Time to run each call, in microseconds (3 significant digits).
         var latency = ServiceStats.emptyHistogram()
+        init(methods: Int) { byMethod = Array(repeating: 0, count: methods + 1) }
     }
 
     private let shards: [Shard]
+    /// What each index of `record(method:)` counts.
+    private let methodNames: [String]
     public let startedAt = Date()
 
-    public init() {
-        shards = (0..<Self.shardCount).map { _ in Shard() }
+    /// Counts calls of `methodNames`, by their index there (no name is
+    /// hashed per call).
+    public init(methodNames: [String]) {
+        self.methodNames = methodNames
+        shards = (0..<Self.shardCount).map { _ in Shard(methods: methodNames.count) }
     }
 
     private static func emptyHistogram() -> Histogram<UInt64> {
@@ -39,15 +46,15 @@ public final class ServiceStats: @unchecked Sendable {
         shards[Int(connectionID % UInt64(Self.shardCount))]
     }
 
-    /// Counts one answered or executed call of connection `connectionID`.
-    /// Unknown method names are pooled, so a client cannot grow this table
-    /// without bound.
-    func record(method: String, known: Bool, failed: Bool, microseconds: UInt64, connectionID: UInt64) {
+    /// Counts one answered or executed call of connection `connectionID`,
+    /// of the method at `method` in `methodNames`, or nil for a name that
+    /// is not one (pooled, so a client cannot grow this table).
+    func record(method: Int?, failed: Bool, microseconds: UInt64, connectionID: UInt64) {
         let shard = shard(connectionID)
         shard.lock.withLock {
             shard.total += 1
             if failed { shard.errors += 1 }
-            shard.byMethod[known ? method : "(unknown)", default: 0] += 1
+            shard.byMethod[method ?? methodNames.count] += 1
             shard.latency.record(min(microseconds, 60_000_000))
         }
     }
@@ -84,15 +91,19 @@ public final class ServiceStats: @unchecked Sendable {
 
     public func snapshot() -> Snapshot {
         var total: UInt64 = 0, errors: UInt64 = 0
-        var byMethod: [String: UInt64] = [:]
+        var counts = Array(repeating: UInt64(0), count: methodNames.count + 1)
         var latency = Self.emptyHistogram()
         for shard in shards {
             shard.lock.withLock {
                 total += shard.total
                 errors += shard.errors
-                byMethod.merge(shard.byMethod, uniquingKeysWith: +)
+                for (index, count) in shard.byMethod.enumerated() { counts[index] += count }
                 latency.add(shard.latency)
             }
+        }
+        var byMethod: [String: UInt64] = [:]
+        for (index, count) in counts.enumerated() where count > 0 {
+            byMethod[index < methodNames.count ? methodNames[index] : FinishedCall.unknownMethod] = count
         }
         let l = Latency(p50: latency.valueAtPercentile(50), p90: latency.valueAtPercentile(90),
                         p99: latency.valueAtPercentile(99), p999: latency.valueAtPercentile(99.9), max: latency.max)

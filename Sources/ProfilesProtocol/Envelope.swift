@@ -94,10 +94,19 @@ public enum Envelope {
             reader.skipWhitespace()
             let start = reader.offset
             let value = try reader.readValue(depth: depth + 1)
-            if members.names.contains(key) {
+            let known: UInt8 = switch key {
+            case "id": 1
+            case "jsonrpc": 2
+            case "method": 4
+            case "params": 8
+            default: 0
+            }
+            if known != 0 ? members.seen & known != 0 : members.otherNames.contains(key) {
                 members.duplicate = members.duplicate ?? key
+            } else if known != 0 {
+                members.seen |= known
             } else {
-                members.names.append(key)
+                members.otherNames.append(key)
             }
             if let path = reader.duplicate {
                 if key == "params" {
@@ -106,14 +115,14 @@ public enum Envelope {
                     members.duplicate = members.duplicate ?? describe([.member(key)] + path)
                 }
             }
-            switch key {
-            case "id":
+            switch known {
+            case 1:
                 members.idCount += 1
                 members.id = value
                 members.idText = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<reader.offset]), as: UTF8.self)
-            case "jsonrpc": members.jsonrpc = value
-            case "method": members.method = value
-            case "params": members.params = value
+            case 2: members.jsonrpc = value
+            case 4: members.method = value
+            case 8: members.params = value
             default: break
             }
         } while try reader.another(UInt8(ascii: "}"))
@@ -122,8 +131,11 @@ public enum Envelope {
 
     /// The members of a request object that make its envelope.
     struct Members {
-        /// Every member name, in order (a handful: a linear search is cheapest).
-        var names: [String] = []
+        /// The envelope's own names seen (bits: id 1, jsonrpc 2, method 4,
+        /// params 8), and the other names, in order (rare: a linear search
+        /// is cheapest), to find a name given twice.
+        var seen: UInt8 = 0
+        var otherNames: [String] = []
         var id: JSONValue?
         /// How many `id` members there are: with two, none is the request's.
         var idCount = 0
@@ -269,16 +281,17 @@ public enum Envelope {
     /// other handlers' types (both write the same bytes for the same value).
     private static func encodeValue(_ value: any Encodable) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        try writeValue(value, into: &bytes)
+        if let result = value as? any RPCResult {
+            try result.writeResult(into: &bytes)
+        } else {
+            try appendEncoded(value, to: &bytes)
+        }
         return bytes
     }
 
-    private static func writeValue(_ value: any Encodable, into bytes: inout [UInt8]) throws {
-        if let writable = value as? any JSONWritable {
-            try writable.writeJSON(to: &bytes)
-        } else {
-            bytes.append(contentsOf: try encoder.encode(value))
-        }
+    /// `value` as `JSONEncoder` writes it (sorted keys), appended.
+    static func appendEncoded(_ value: some Encodable, to bytes: inout [UInt8]) throws {
+        bytes.append(contentsOf: try encoder.encode(value))
     }
 
     /// `{"error":…,"id":…,"jsonrpc":"2.0"}` or `{"id":…,"jsonrpc":"2.0","result":…}`:
@@ -298,7 +311,7 @@ public enum Envelope {
             bytes.append(contentsOf: response.id.json.utf8)
             JSONWriter.append(#","jsonrpc":"2.0","result":"#, to: &bytes)
             do {
-                try writeValue(value, into: &bytes)
+                try value.writeResult(into: &bytes)
             } catch {
                 // A result that cannot be encoded (e.g. NaN) is a bug; say so.
                 bytes.removeSubrange(start...)

@@ -258,6 +258,8 @@ struct JSONReader: ~Copyable {
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
+            // Printable ASCII, the common case, inline.
+            if byte >= 0x20 && byte < 0x80 { offset += 1; continue }
             try plainCharacter(byte)
         }
         var decoded = Array(bytes[start..<offset])

@@ -1,4 +1,4 @@
-/// One JSON-RPC response. The result is any encodable value, so handlers
+/// One JSON-RPC response. The result is any `RPCResult`, so handlers
 /// return their own types and the line is encoded exactly once.
 ///
 /// Not `Encodable`: the id is written as the raw JSON text the request
@@ -8,11 +8,11 @@ public struct Response: Sendable {
     public var outcome: Outcome
 
     public enum Outcome: Sendable {
-        case result(any Encodable & Sendable)
+        case result(any RPCResult)
         case error(RPCError)
     }
 
-    public init(id: RequestID, result: any Encodable & Sendable) {
+    public init(id: RequestID, result: any RPCResult) {
         self.id = id
         self.outcome = .result(result)
     }
