@@ -111,7 +111,7 @@ final class Subscription: @unchecked Sendable {
                 return
             }
             for event in events {
-                guard pusher.push(Envelope.encodeNotification(method: "event", params: event.json)) else {
+                guard pusher.push(Envelope.encodeNotification(method: "event", params: event)) else {
                     cancel()
                     pusher.subscriptionEnded()
                     return
@@ -123,8 +123,37 @@ final class Subscription: @unchecked Sendable {
     }
 }
 
+/// The event as the protocol shows it (SPEC §9), written from its stored
+/// parts: `{"at":…,"data":…,"id":…,"seq":…,"type":…,"workspace":…}`
+/// (the members sorted, as `JSONEncoder` sorted them). `id` is the stored
+/// `entity` and `data` the stored `data`, both JSON text the server wrote
+/// in the write's own transaction (Journal.swift), appended as they are
+/// (`JSONText`): the same JSON value as reading them back and writing
+/// them again, without doing either. (Inside `data`, members come in the
+/// order Journal.swift wrote them: `params`, `result`, `profiles`.)
+extension FeedEvent: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.append(#"{"at":"#, to: &bytes)
+        try at.writeJSON(to: &bytes)
+        JSONWriter.append(#","data":"#, to: &bytes)
+        try JSONText(trusted: data).writeJSON(to: &bytes)
+        JSONWriter.append(#","id":"#, to: &bytes)
+        try JSONText(trusted: entity).writeJSON(to: &bytes)
+        JSONWriter.append(#","seq":"#, to: &bytes)
+        JSONWriter.write(seq, into: &bytes)
+        JSONWriter.append(#","type":"#, to: &bytes)
+        JSONWriter.write(type, into: &bytes)
+        JSONWriter.append(#","workspace":"#, to: &bytes)
+        JSONWriter.write(workspace, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+}
+
 extension FeedEvent {
-    /// The event as the protocol shows it (SPEC §9).
+    /// The event as a `JSONValue` tree, its stored JSON read back into
+    /// values (`null` if it were not JSON): what was written before
+    /// `writeJSON`, kept as the reference `EventPage` encodes and the tests
+    /// compare with.
     var json: JSONValue {
         .object([
             "seq": .int(seq), "type": .string(type), "workspace": .string(workspace),

@@ -11,11 +11,7 @@ extension CommandBus.Registry {
             result: Schema.ref("EventPage"), errors: [.conflict])) { p, ctx in
             // Without `after`, the page starts at the oldest event kept.
             let after = try p.raw("after") == nil ? nil : p.sequence("after")
-            let page = try database.feedPage(workspace: ctx.workspace, after: after, limit: p.limit())
-            return JSONValue.object([
-                "events": .array(page.events.map(\.json)), "last_seq": .int(page.events.last?.seq ?? page.after),
-                "first_seq": page.firstSeq.map(JSONValue.int) ?? .null, "head_seq": .int(page.headSeq),
-            ])
+            return EventPage(try database.feedPage(workspace: ctx.workspace, after: after, limit: p.limit()))
         }
 
         register("events.subscribe", MethodSpec(
@@ -55,5 +51,51 @@ extension Params {
         guard let value = try optionalInteger(key) else { return 0 }
         guard value >= 0 else { throw .invalid(key, "must be 0 or more") }
         return value
+    }
+}
+
+/// The answer of `events.read`: `{"events":[…],"first_seq":…,"head_seq":…,"last_seq":…}`,
+/// `first_seq` `null` when the workspace keeps no event, `last_seq` the
+/// page's last event (the page's start when it is empty).
+struct EventPage: Encodable, Sendable, JSONWritable {
+    let events: [FeedEvent]
+    let firstSeq: Int64?
+    let headSeq: Int64
+    let lastSeq: Int64
+
+    init(_ page: FeedPage) {
+        events = page.events
+        firstSeq = page.firstSeq
+        headSeq = page.headSeq
+        lastSeq = page.events.last?.seq ?? page.after
+    }
+
+    /// Written from each event's stored parts, its JSON texts as they are
+    /// (`FeedEvent.writeJSON`).
+    func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.append(#"{"events":"#, to: &bytes)
+        try events.writeJSON(to: &bytes)
+        JSONWriter.append(#","first_seq":"#, to: &bytes)
+        try firstSeq.writeJSON(to: &bytes)
+        JSONWriter.append(#","head_seq":"#, to: &bytes)
+        JSONWriter.write(headSeq, into: &bytes)
+        JSONWriter.append(#","last_seq":"#, to: &bytes)
+        JSONWriter.write(lastSeq, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// The same value as a `JSONValue` tree, each event's stored JSON read
+    /// back into values: how the page was written before `writeJSON`, kept
+    /// for an `Encoder` (Tests/ServerTests/JSONWritableTests.swift compares
+    /// the two).
+    var json: JSONValue {
+        .object([
+            "events": .array(events.map(\.json)), "last_seq": .int(lastSeq),
+            "first_seq": firstSeq.map(JSONValue.int) ?? .null, "head_seq": .int(headSeq),
+        ])
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try json.encode(to: encoder)
     }
 }

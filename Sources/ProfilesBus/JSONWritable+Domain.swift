@@ -11,6 +11,9 @@ import ProfilesProtocol
 // `encode(to:)` encodes an optional with `encode`, nothing where it uses
 // `encodeIfPresent` (or the synthesized conformance does).
 // Tests/ServerTests/JSONWritableTests.swift compares both byte for byte.
+// The system answers (`Hello`, `Health`, `Stats`) conform next to their
+// types in SystemHandlers.swift, the change feed's events (`FeedEvent`,
+// `EventPage`) in EventFeed.swift and EventHandlers.swift.
 
 extension Timestamp: JSONWritable {
     public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {

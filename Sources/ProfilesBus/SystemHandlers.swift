@@ -1,5 +1,6 @@
 import Foundation
 import ProfilesDomain
+import ProfilesProtocol
 import ProfilesStore
 
 /// `ping`, `hello`, `rpc.discover`, `health`, `stats`: the methods that
@@ -109,5 +110,149 @@ struct Stats: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case scope, connections, requests, database, entities, workspace
         case uptimeSeconds = "uptime_seconds"
+    }
+}
+
+// MARK: - Written without `JSONEncoder`
+//
+// Each writes what its `Encodable` conformance made `JSONEncoder`
+// (`.sortedKeys`, `.withoutEscapingSlashes`) write: names in UTF-8 byte
+// order, and an optional member left out when nil, as the synthesized
+// conformance does (`encodeIfPresent`). Tests/ServerTests/JSONWritableTests.swift
+// compares both byte for byte.
+
+extension Hello: JSONWritable {
+    func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.append(#"{"auth_required":"#, to: &bytes)
+        JSONWriter.write(authRequired, into: &bytes)
+        JSONWriter.append(#","methods":"#, to: &bytes)
+        try methods.writeJSON(to: &bytes)
+        JSONWriter.append(#","protocol":"#, to: &bytes)
+        JSONWriter.write(`protocol`, into: &bytes)
+        JSONWriter.append(#","server":"#, to: &bytes)
+        JSONWriter.write(server, into: &bytes)
+        JSONWriter.append(#","version":"#, to: &bytes)
+        JSONWriter.write(version, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+/// `reason` absent (not `null`) when ok.
+extension Health: JSONWritable {
+    func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.append(#"{"database":"#, to: &bytes)
+        JSONWriter.write(database, into: &bytes)
+        JSONWriter.append(#","journal_mode":"#, to: &bytes)
+        JSONWriter.write(journalMode, into: &bytes)
+        if let reason {
+            JSONWriter.append(#","reason":"#, to: &bytes)
+            JSONWriter.write(reason, into: &bytes)
+        }
+        JSONWriter.append(#","status":"#, to: &bytes)
+        JSONWriter.write(status, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+/// `connections`, `database` and `requests` absent (not `null`) for a
+/// token limited to some workspaces.
+extension Stats: JSONWritable {
+    func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        bytes.append(UInt8(ascii: "{"))
+        if let connections {
+            JSONWriter.append(#""connections":"#, to: &bytes)
+            try connections.writeJSON(to: &bytes)
+            bytes.append(UInt8(ascii: ","))
+        }
+        if let database {
+            JSONWriter.append(#""database":"#, to: &bytes)
+            try database.writeJSON(to: &bytes)
+            bytes.append(UInt8(ascii: ","))
+        }
+        JSONWriter.append(#""entities":"#, to: &bytes)
+        try entities.writeJSON(to: &bytes)
+        if let requests {
+            JSONWriter.append(#","requests":"#, to: &bytes)
+            try requests.writeJSON(to: &bytes)
+        }
+        JSONWriter.append(#","scope":"#, to: &bytes)
+        JSONWriter.write(scope, into: &bytes)
+        JSONWriter.append(#","uptime_seconds":"#, to: &bytes)
+        try JSONWriter.write(uptimeSeconds, into: &bytes)
+        JSONWriter.append(#","workspace":"#, to: &bytes)
+        JSONWriter.write(workspace, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+extension Stats.Connections: JSONWritable {
+    func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.append(#"{"current":"#, to: &bytes)
+        JSONWriter.write(current, into: &bytes)
+        JSONWriter.append(#","total":"#, to: &bytes)
+        JSONWriter.write(total, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+extension Stats.DatabaseSizes: JSONWritable {
+    func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.append(#"{"commits":"#, to: &bytes)
+        JSONWriter.write(commits, into: &bytes)
+        JSONWriter.append(#","size_bytes":"#, to: &bytes)
+        JSONWriter.write(sizeBytes, into: &bytes)
+        JSONWriter.append(#","wal_bytes":"#, to: &bytes)
+        JSONWriter.write(walBytes, into: &bytes)
+        JSONWriter.append(#","writes":"#, to: &bytes)
+        JSONWriter.write(writes, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+extension EntityCounts: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.append(#"{"contacts":"#, to: &bytes)
+        JSONWriter.write(contacts, into: &bytes)
+        JSONWriter.append(#","fields":"#, to: &bytes)
+        JSONWriter.write(fields, into: &bytes)
+        JSONWriter.append(#","moments":"#, to: &bytes)
+        JSONWriter.write(moments, into: &bytes)
+        JSONWriter.append(#","notes":"#, to: &bytes)
+        JSONWriter.write(notes, into: &bytes)
+        JSONWriter.append(#","profiles":"#, to: &bytes)
+        JSONWriter.write(profiles, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+/// `by_method` sorted by method name, as `JSONEncoder` sorts a dictionary.
+extension ServiceStats.Snapshot: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.append(#"{"by_method":"#, to: &bytes)
+        try byMethod.writeJSON(to: &bytes)
+        JSONWriter.append(#","errors":"#, to: &bytes)
+        JSONWriter.write(errors, into: &bytes)
+        JSONWriter.append(#","latency_us":"#, to: &bytes)
+        try latency.writeJSON(to: &bytes)
+        JSONWriter.append(#","total":"#, to: &bytes)
+        JSONWriter.write(total, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+/// `p99` before `p999`: a name sorts before the longer names it begins.
+extension ServiceStats.Latency: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.append(#"{"max":"#, to: &bytes)
+        JSONWriter.write(max, into: &bytes)
+        JSONWriter.append(#","p50":"#, to: &bytes)
+        JSONWriter.write(p50, into: &bytes)
+        JSONWriter.append(#","p90":"#, to: &bytes)
+        JSONWriter.write(p90, into: &bytes)
+        JSONWriter.append(#","p99":"#, to: &bytes)
+        JSONWriter.write(p99, into: &bytes)
+        JSONWriter.append(#","p999":"#, to: &bytes)
+        JSONWriter.write(p999, into: &bytes)
+        bytes.append(UInt8(ascii: "}"))
     }
 }

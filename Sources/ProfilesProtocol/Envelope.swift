@@ -250,14 +250,16 @@ public enum Envelope {
     }
 
     /// A server-initiated notification line (SPEC §3: event push).
-    public static func encodeNotification(method: String, params: JSONValue) -> [UInt8] {
+    /// `params` writes itself: a `JSONValue`, or an event of the feed with
+    /// its stored JSON appended as it is.
+    public static func encodeNotification(method: String, params: some JSONWritable) -> [UInt8] {
         var bytes: [UInt8] = []
         JSONWriter.append(#"{"jsonrpc":"2.0","method":"#, to: &bytes)
         JSONWriter.write(method, into: &bytes)
         JSONWriter.append(#","params":"#, to: &bytes)
-        if (try? JSONWriter.write(params, into: &bytes)) == nil {
+        if (try? params.writeJSON(to: &bytes)) == nil {
             // Event data comes from stored JSON, so it is finite; if not, say so.
-            return encodeNotification(method: method, params: ["error": "event data could not be encoded"])
+            return encodeNotification(method: method, params: ["error": "event data could not be encoded"] as JSONValue)
         }
         bytes.append(contentsOf: "}\n".utf8)
         return bytes

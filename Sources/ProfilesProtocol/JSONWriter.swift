@@ -70,7 +70,13 @@ public enum JSONWriter {
     public static func write(_ value: Int64, into bytes: inout [UInt8]) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         // The magnitude as UInt64, so Int64.min has one too.
-        var rest = value.magnitude
+        write(value.magnitude, into: &bytes)
+    }
+
+    /// An unsigned integer in decimal (counters), all 20 digits of
+    /// `UInt64.max` too, as `JSONEncoder` writes them.
+    public static func write(_ value: UInt64, into bytes: inout [UInt8]) {
+        var rest = value
         var divisor: UInt64 = 1
         while divisor <= rest / 10 { divisor *= 10 }
         while divisor > 0 {
@@ -161,6 +167,12 @@ extension Int64: JSONWritable {
     }
 }
 
+extension UInt64: JSONWritable {
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        JSONWriter.write(self, into: &bytes)
+    }
+}
+
 extension Double: JSONWritable {
     public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         try JSONWriter.write(self, into: &bytes)
@@ -206,5 +218,43 @@ extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
             try member.value.writeJSON(to: &bytes)
         }
         bytes.append(UInt8(ascii: "}"))
+    }
+}
+
+/// JSON text this server wrote itself, appended to an answer as it is,
+/// without reading it into a `JSONValue` and writing it again: the
+/// `entity` and `data` columns of the change feed's events
+/// (Sources/ProfilesStore/Journal.swift), written once when the write
+/// commits and sent with every `events.read` page and `event` push.
+///
+/// Verbatim is safe because such text is never a client's bytes: params
+/// are parsed and written again by `JSONWriter` (`Envelope.encodeJSON`),
+/// answers by `JSONWriter` or `JSONEncoder`, ids as `String(id)`, and
+/// the rest by SQLite's `json_object`/`json_group_array` over integers.
+/// All of it is compact, valid JSON with every control character escaped,
+/// so it holds no raw newline to break the line and nothing to escape
+/// again. Reading it and writing it again could only change the order of
+/// members Journal.swift lists unsorted and spellings such as `-0` (read
+/// back as 0): the same JSON value either way. Never use it for text that
+/// came from outside. Debug builds check that the text is JSON.
+public struct JSONText: JSONWritable, Encodable, Sendable, Equatable {
+    /// The JSON text, e.g. `12`, `"vip"` or `{"params":{…},"result":{…}}`.
+    public let text: String
+
+    /// `text` must be one complete JSON value written by this server.
+    public init(trusted text: String) {
+        self.text = text
+    }
+
+    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+        assert((try? JSONReader.parse(Array(text.utf8), maxDepth: 512)) != nil, "JSONText holds text that is not JSON: \(text.prefix(200))")
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// The value the text holds (or `null` if it were not JSON), for an
+    /// `Encoder`: the slow way, which `Envelope` does not take.
+    public func encode(to encoder: any Encoder) throws {
+        let value = (try? JSONReader.parse(Array(text.utf8), maxDepth: 512).value) ?? .null
+        try value.encode(to: encoder)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import ProfilesBus
+@testable import ProfilesBus
 import ProfilesDomain
 import ProfilesProtocol
+@testable import ProfilesStore
 import ProfilesTestSupport
 import Testing
 
@@ -10,7 +11,12 @@ import Testing
 /// `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]` writes for
 /// the same value: generated values of every conforming type, names with
 /// escapes and non-ASCII, optionals nil and not, field values of every
-/// kind (doubles of all sizes), empty and full lists.
+/// kind (doubles of all sizes), empty and full lists; the system answers
+/// (`hello`, `health`, `stats`, with their optional members absent and
+/// present, counters up to `UInt64.max`); and `events.read` pages and
+/// `event` pushes, written from the stored JSON texts as they are, against
+/// the `JSONValue` tree they were built as before (the stored texts read
+/// back into values and written by `JSONEncoder`).
 @Suite struct JSONWritableTests {
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -129,6 +135,94 @@ import Testing
             Page(items: list(make), nextCursor: optionalText())
         }
 
+        mutating func uint64() -> UInt64 {
+            switch int(0...3) {
+            case 0: UInt64(int(0...9))
+            case 1: UInt64.random(in: 0...1_000_000_000, using: &rng)
+            case 2: rng.next()
+            default: [UInt64.max, UInt64(Int64.max), UInt64(Int64.max) + 1, 10, 100][int(0...4)]
+            }
+        }
+
+        mutating func hello() -> Hello {
+            Hello(server: text(), version: text(), protocol: int(0...3), authRequired: bool(), methods: list { $0.text(max: 4) })
+        }
+
+        mutating func health() -> Health {
+            Health(status: bool() ? "ok" : "degraded", database: text(), journalMode: text(), reason: optionalText())
+        }
+
+        mutating func counts() -> EntityCounts {
+            EntityCounts(profiles: int(0...Int.max), contacts: int(0...1000), notes: int(0...1000), moments: int(0...1000),
+                         fields: int(0...1000))
+        }
+
+        mutating func snapshot() -> ServiceStats.Snapshot {
+            var byMethod: [String: UInt64] = [:]
+            for _ in 0..<int(0...6) { byMethod[bool() ? text(max: 4) : "profile.get"] = uint64() }
+            return ServiceStats.Snapshot(total: uint64(), errors: uint64(), byMethod: byMethod,
+                                         latency: ServiceStats.Latency(p50: uint64(), p90: uint64(), p99: uint64(),
+                                                                       p999: uint64(), max: uint64()))
+        }
+
+        mutating func stats() -> Stats {
+            // Each optional member absent or present on its own, not only
+            // as the two scopes make them.
+            Stats(scope: bool() ? "server" : "workspace", uptimeSeconds: bool() ? abs(double()) : Double(int(0...100_000)) / 1000,
+                  connections: bool() ? Stats.Connections(current: int(0...10_000), total: uint64()) : nil,
+                  requests: bool() ? snapshot() : nil,
+                  database: bool() ? Stats.DatabaseSizes(sizeBytes: id(), walBytes: id(), commits: int(0...Int.max),
+                                                         writes: int(0...1_000_000)) : nil,
+                  entities: counts(), workspace: text())
+        }
+
+        /// Any JSON value (doubles whole or not, strings with escapes), but
+        /// -0: written `-0`, it reads back as the integer 0, written `0`
+        /// (the same number; `eventsAreTheStoredTextsAsTheyAre` shows it).
+        mutating func json(depth: Int = 3) -> JSONValue {
+            switch depth == 0 ? int(0...4) : int(0...6) {
+            case 0: return .null
+            case 1: return .bool(bool())
+            case 2: return .int(id())
+            case 3:
+                let d = double()
+                return .double(d == 0 ? 0 : d)
+            case 4: return .string(text())
+            case 5: return .array((0..<int(0...3)).map { _ in json(depth: depth - 1) })
+            default:
+                var members: [String: JSONValue] = [:]
+                for _ in 0..<int(0...4) { members[text(max: 3)] = json(depth: depth - 1) }
+                return .object(members)
+            }
+        }
+
+        /// JSON text as the server writes it.
+        mutating func jsonText(_ value: JSONValue) -> String {
+            var bytes: [UInt8] = []
+            try! JSONWriter.write(value, into: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+
+        /// An event as the store keeps it. With `journalOrder`, `data` is
+        /// what Journal.swift writes: `params`, `result`, `profiles` in that
+        /// order, not sorted.
+        mutating func event(journalOrder: Bool = false) -> FeedEvent {
+            let entity = bool() ? String(id()) : jsonText(int(0...3) == 0 ? .null : .string(text(max: 4)))
+            let data: String
+            if journalOrder {
+                let profiles = (0..<int(0...3)).map { _ in "{\"id\":\(id()),\"version\":\(id())}" }.joined(separator: ",")
+                data = #"{"params":"# + jsonText(json()) + #","result":"# + jsonText(json()) + #","profiles":["# + profiles + "]}"
+            } else {
+                data = jsonText(json())
+            }
+            return FeedEvent(seq: id(), type: text(max: 3), workspace: text(max: 3), entity: entity, at: timestamp(), data: data)
+        }
+
+        mutating func eventPage(journalOrder: Bool = false) -> EventPage {
+            let events = list { $0.event(journalOrder: journalOrder) }
+            return EventPage(FeedPage(events: events, after: id(), firstSeq: bool() ? id() : nil, headSeq: id()))
+        }
+
         mutating func field() -> FieldDefinition {
             let type = FieldDefinition.FieldType.allCases[int(0...(FieldDefinition.FieldType.allCases.count - 1))]
             return FieldDefinition(key: text(max: 4), label: text(), type: type,
@@ -165,7 +259,89 @@ import Testing
             try expectSame(m.text(max: 20), seed: seed)
             try expectSame(m.id(), seed: seed)
             try expectSame(m.double(), seed: seed)
+            try expectSame(m.uint64(), seed: seed)
+            try expectSame(m.hello(), seed: seed)
+            try expectSame(m.health(), seed: seed)
+            try expectSame(m.stats(), seed: seed)
+            try expectSame(m.eventPage(), seed: seed)
         }
+    }
+
+    /// The system answers in the shapes the handlers make: `reason` and
+    /// the server-only members absent, not `null`.
+    @Test func systemAnswersLeaveOutWhatIsNil() throws {
+        let counts = EntityCounts(profiles: 1, contacts: 2, notes: 3, moments: 4, fields: 5)
+        let cases: [(any Encodable & JSONWritable, String)] = [
+            (Health(status: "ok", database: "ok", journalMode: "wal", reason: nil),
+             #"{"database":"ok","journal_mode":"wal","status":"ok"}"#),
+            (Health(status: "degraded", database: "ok", journalMode: "wal", reason: "disk \"full\"/\u{2028}é"),
+             "{\"database\":\"ok\",\"journal_mode\":\"wal\",\"reason\":\"disk \\\"full\\\"/\u{2028}é\",\"status\":\"degraded\"}"),
+            (Stats(scope: "workspace", uptimeSeconds: 12.5, connections: nil, requests: nil, database: nil, entities: counts,
+                   workspace: "default"),
+             #"{"entities":{"contacts":2,"fields":5,"moments":4,"notes":3,"profiles":1},"scope":"workspace","uptime_seconds":12.5,"workspace":"default"}"#),
+            (Stats(scope: "server", uptimeSeconds: 3, connections: .init(current: 1, total: .max),
+                   requests: ServiceStats.Snapshot(total: 7, errors: 0, byMethod: ["ping": 5, "hello": 2],
+                                                   latency: .init(p50: 1, p90: 2, p99: 3, p999: 4, max: 5)),
+                   database: .init(sizeBytes: 4096, walBytes: 0, commits: 2, writes: 3), entities: counts, workspace: "w"),
+             #"{"connections":{"current":1,"total":18446744073709551615},"database":{"commits":2,"size_bytes":4096,"wal_bytes":0,"writes":3},"#
+                + #""entities":{"contacts":2,"fields":5,"moments":4,"notes":3,"profiles":1},"requests":{"by_method":{"hello":2,"ping":5},"#
+                + #""errors":0,"latency_us":{"max":5,"p50":1,"p90":2,"p99":3,"p999":4},"total":7},"scope":"server","uptime_seconds":3,"workspace":"w"}"#),
+            (Hello(server: "profiles-server", version: "1.0", protocol: 1, authRequired: false, methods: ["hello", "ping"]),
+             #"{"auth_required":false,"methods":["hello","ping"],"protocol":1,"server":"profiles-server","version":"1.0"}"#),
+        ]
+        for (value, expected) in cases {
+            var written: [UInt8] = []
+            try value.writeJSON(to: &written)
+            #expect(String(decoding: written, as: UTF8.self) == expected)
+            #expect(String(decoding: try Self.encoder.encode(value), as: UTF8.self) == expected)
+        }
+    }
+
+    /// Events are written from their stored texts as they are: with texts
+    /// as the server writes them (sorted, compact), the page and the push
+    /// are the very bytes of the former `JSONValue` tree; with `data` in
+    /// Journal.swift's member order, the same JSON value.
+    @Test func eventsAreTheStoredTextsAsTheyAre() throws {
+        let seed = FuzzSeed.value
+        var m = Maker(rng: SeededGenerator(seed: seed ^ 0x6576_656e))
+        for _ in 0..<(200 * FuzzSeed.scale) {
+            let event = m.event()
+            let pushed = Envelope.encodeNotification(method: "event", params: event)
+            let former = Envelope.encodeNotification(method: "event", params: event.json)
+            #expect(String(decoding: pushed, as: UTF8.self) == String(decoding: former, as: UTF8.self), "seed \(seed)")
+
+            let stored = m.eventPage(journalOrder: true)
+            var written: [UInt8] = []
+            try stored.writeJSON(to: &written)
+            var formerPage: [UInt8] = []
+            try JSONWriter.write(stored.json, into: &formerPage)
+            // Read back and written again, the verbatim page is the former one.
+            let value = try #require(try? Envelope.decodeJSON(String(decoding: written, as: UTF8.self)), "seed \(seed): not JSON")
+            var rewritten: [UInt8] = []
+            try JSONWriter.write(value, into: &rewritten)
+            #expect(String(decoding: rewritten, as: UTF8.self) == String(decoding: formerPage, as: UTF8.self), "seed \(seed)")
+            #expect(try JSONSerialization.jsonObject(with: Data(written)) is [String: Any], "seed \(seed)")
+        }
+        // The member order of the event, and a stored text kept as it is.
+        let event = FeedEvent(seq: 3, type: "profile.created", workspace: "default", entity: "12", at: Timestamp(milliseconds: 0),
+                              data: #"{"params":{"name":"a\/b"},"result":{"id":12},"profiles":[{"id":12,"version":1}]}"#)
+        #expect(String(decoding: Envelope.encodeNotification(method: "event", params: event), as: UTF8.self) == """
+            {"jsonrpc":"2.0","method":"event","params":{"at":"1970-01-01T00:00:00.000Z",\
+            "data":{"params":{"name":"a\\/b"},"result":{"id":12},"profiles":[{"id":12,"version":1}]},\
+            "id":12,"seq":3,"type":"profile.created","workspace":"default"}}
+
+            """)
+        // -0 stays as stored; read back and written again it was 0.
+        let zero = FeedEvent(seq: 1, type: "t", workspace: "w", entity: "1", at: Timestamp(milliseconds: 0),
+                             data: #"{"params":{"x":-0}}"#)
+        var page: [UInt8] = []
+        try EventPage(FeedPage(events: [zero], after: 0, firstSeq: 1, headSeq: 1)).writeJSON(to: &page)
+        #expect(String(decoding: page, as: UTF8.self).contains(#""data":{"params":{"x":-0}}"#))
+        #expect(String(decoding: try Self.encoder.encode(EventPage(FeedPage(events: [zero], after: 0, firstSeq: 1, headSeq: 1))),
+                       as: UTF8.self).contains(#""data":{"params":{"x":0}}"#))
+        var empty: [UInt8] = []
+        try EventPage(FeedPage(events: [], after: 7, firstSeq: nil, headSeq: 0)).writeJSON(to: &empty)
+        #expect(String(decoding: empty, as: UTF8.self) == #"{"events":[],"first_seq":null,"head_seq":0,"last_seq":7}"#)
     }
 
     /// Timestamps written digit by digit read the same as `description`,
