@@ -27,4 +27,5 @@ extension Hello: RPCResult {}
 extension Health: RPCResult {}
 extension Stats: RPCResult {}
 extension AuthResult: RPCResult {}
+extension EventPage: RPCResult {}
 extension EncodedAnswer: RPCResult {}

@@ -40,11 +40,13 @@ enum Journal {
         if let type = record.eventType, changed {
             // `profiles`: every profile whose version this write changed,
             // with its new version, so a mirror knows what to refresh.
+            // Members in sorted order, as every answer writes them (the
+            // text is sent as stored).
             try db.run("""
                 INSERT INTO events(workspace, type, entity, at, data) VALUES (?, ?, ?, ?,
-                    '{"params":' || ? || ',"result":' || ? || ',"profiles":' ||
+                    '{"params":' || ? || ',"profiles":' ||
                     (SELECT json_group_array(json_object('id', id, 'version', version))
-                     FROM (SELECT id, version FROM temp.changed_profiles ORDER BY id)) || '}')
+                     FROM (SELECT id, version FROM temp.changed_profiles ORDER BY id)) || ',"result":' || ? || '}')
                 """, [intent.workspace, type, record.entity, now, intent.request, record.answer])
         }
         if let key = intent.idempotencyKey {
