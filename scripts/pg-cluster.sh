@@ -47,6 +47,10 @@ if ! find_bin; then
   fi
   echo "pg-cluster: installing Debian's postgresql" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # Debian's package would make and start a cluster of its own on 5432.
+  mkdir -p /etc/postgresql-common
+  [[ -e /etc/postgresql-common/createcluster.conf ]] \
+    || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
   apt-get update >&2
   apt-get install -y --no-install-recommends postgresql >&2
   find_bin || { echo "pg-cluster: initdb still not found after installing postgresql" >&2; exit 1; }
