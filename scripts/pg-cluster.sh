@@ -48,9 +48,8 @@ if ! find_bin; then
   echo "pg-cluster: installing Debian's postgresql" >&2
   export DEBIAN_FRONTEND=noninteractive
   # Debian's package would make and start a cluster of its own on 5432.
-  mkdir -p /etc/postgresql-common
-  [[ -e /etc/postgresql-common/createcluster.conf ]] \
-    || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+  mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/profiles-test.conf
   apt-get update >&2
   apt-get install -y --no-install-recommends postgresql >&2
   find_bin || { echo "pg-cluster: initdb still not found after installing postgresql" >&2; exit 1; }
@@ -85,7 +84,11 @@ print_url() {
 # A TCP port nothing listens on now (the kernel picks it; PostgreSQL binds
 # it a moment later: start retries on the rare collision).
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  else
+    shuf -i 20000-60000 -n 1
+  fi
 }
 
 case $command in

@@ -41,18 +41,65 @@ import Testing
         }
     }
 
-    @Test func twoRunnersStartingAtOnceBothSucceedAndEachMigrationIsAppliedOnce() async throws {
+    @Test func runnersStartingAtOnceAllSucceedAndEachMigrationIsAppliedOnce() async throws {
         try await TestCluster.withDatabase { _, url in
-            // Two clients, as two nodes would have: separate connections.
-            async let a = TestCluster.withClient(url) { client in try await PostgresMigrations.migrate(client, logger: logger) }
-            async let b = TestCluster.withClient(url) { client in try await PostgresMigrations.migrate(client, logger: logger) }
-            let (first, second) = try await (a, b)
-            #expect((first + second).sorted() == PostgresMigrations.names.sorted(), "\(first) \(second)")
-            #expect(first.isEmpty || second.isEmpty)
+            // Three clients, as three nodes starting together would have.
+            let results = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<3 {
+                    group.addTask {
+                        try await TestCluster.withClient(url) { client in try await PostgresMigrations.migrate(client, logger: logger) }
+                    }
+                }
+                return try await group.reduce(into: [[String]]()) { $0.append($1) }
+            }
+            #expect(results.flatMap { $0 }.sorted() == PostgresMigrations.names.sorted(), "\(results)")
+            #expect(results.filter(\.isEmpty).count == 2, "\(results)")
             try await TestCluster.withClient(url) { client in
                 let rows = try await count(client, "SELECT count(*)::int FROM profiles_migrations")
                 #expect(rows == PostgresMigrations.all.count)
             }
+        }
+    }
+
+    /// The statement the store will end each write with: the workspace's
+    /// counter row taken last, so concurrent writers get dense seqs in
+    /// commit order, per workspace.
+    @Test func theFeedCounterHandsOutDenseSeqsPerWorkspace() async throws {
+        try await TestCluster.withDatabase { client, _ in
+            try await PostgresMigrations.migrate(client, logger: logger)
+            let writers = 4, writes = 15
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<writers {
+                    group.addTask {
+                        for _ in 0..<writes {
+                            let workspace = writer % 2 == 0 ? "acme" : "globex"
+                            _ = try await client.withTransaction(logger: logger) { connection in
+                                try await connection.query("""
+                                    WITH head AS (
+                                        INSERT INTO feed_heads (workspace, last_seq) VALUES (\(workspace), 1)
+                                        ON CONFLICT (workspace) DO UPDATE SET last_seq = feed_heads.last_seq + 1
+                                        RETURNING last_seq)
+                                    INSERT INTO events (workspace, seq, type, entity, at, data)
+                                    SELECT \(workspace), last_seq, 'profile.created', '1', 0, '{}' FROM head
+                                    """, logger: logger)
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let rows = try await client.query("""
+                SELECT e.workspace, count(*)::int, count(DISTINCT e.seq)::int, min(e.seq)::int, max(e.seq)::int, max(h.last_seq)::int
+                FROM events e JOIN feed_heads h USING (workspace) GROUP BY e.workspace ORDER BY 1
+                """, logger: logger)
+            var seen: [String] = []
+            for try await (workspace, total, distinct, low, high, head) in rows.decode((String, Int, Int, Int, Int, Int).self) {
+                seen.append(workspace)
+                let expected = writers / 2 * writes
+                #expect([total, distinct, high, head] == [expected, expected, expected, expected], "\(workspace)")
+                #expect(low == 1)
+            }
+            #expect(seen == ["acme", "globex"])
         }
     }
 
