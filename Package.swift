@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "ProfilesTransport", dependencies: [
@@ -36,6 +37,13 @@ let package = Package(
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The PostgreSQL store (issue 15): for now its URL, its location
+        // parsing and its frozen migrations; the store itself comes next.
+        .target(name: "ProfilesPostgres", dependencies: [
+            "ProfilesDomain",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ProfilesBus", dependencies: [
             "ProfilesProtocol", "ProfilesDomain", "ProfilesStore",
             .product(name: "Logging", package: "swift-log"),
@@ -48,7 +56,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "profiles-server", dependencies: [
-            "ProfilesServerKit",
+            "ProfilesServerKit", "ProfilesPostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -80,6 +88,13 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: [
             "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore", "ProfilesBus", "ProfilesProtocol",
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Start a throwaway PostgreSQL cluster (scripts/pg-cluster.sh) or
+        // use PROFILES_TEST_PG_URL; a fresh database per test.
+        .testTarget(name: "PostgresTests", dependencies: [
+            "ProfilesPostgres",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ExecutableTests", dependencies: [
             "ProfilesTestSupport", "ProfilesServerKit", "profiles-server", "profiles-cli",

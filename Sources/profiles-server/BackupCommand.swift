@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProfilesPostgres
 import ProfilesStore
 
 /// `profiles-server backup`: an online copy of the database, taken with
@@ -34,6 +35,16 @@ struct Backup: ParsableCommand {
     func run() throws {
         let source = db ?? ProcessInfo.processInfo.environment["PROFILES_DB"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "./data/profiles.sqlite"
+        // A URL is not a file to copy: PostgreSQL has pg_dump for that.
+        do {
+            if case .postgres(let url) = try DatabaseLocation(parsing: source) {
+                FileHandle.standardError.write(Data("profiles-server backup: error: \(url.redacted) is a PostgreSQL database; backup copies a SQLite file (use pg_dump)\n".utf8))
+                throw ExitCode(2)
+            }
+        } catch let error as DatabaseLocationError {
+            FileHandle.standardError.write(Data("profiles-server backup: error: --db: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let report: BackupReport
         do {
             report = try ProfilesDatabase.backup(from: source, to: target, overwrite: force, verify: verify,

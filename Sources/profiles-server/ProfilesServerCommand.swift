@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Metrics
+import ProfilesPostgres
 import ProfilesServerKit
 import Prometheus
 import ProfilesStore
@@ -30,7 +31,7 @@ struct Serve: ParsableCommand {
     var host: String?
     @Option(help: "TCP port; 0 picks a free one. [env: PROFILES_PORT] (default: 7411)")
     var port: Int?
-    @Option(help: "SQLite database file. [env: PROFILES_DB] (default: ./data/profiles.sqlite)")
+    @Option(help: "SQLite database file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (not served by this build yet). [env: PROFILES_DB] (default: ./data/profiles.sqlite)")
     var db: String?
     @Option(help: "Most connections served at once. [env: PROFILES_MAX_CONNECTIONS] (default: 1024)")
     var maxConnections: Int?
@@ -143,7 +144,29 @@ struct Serve: ParsableCommand {
         return (config, level, format)
     }
 
+    /// `--db` / `PROFILES_DB`: a SQLite path as before; a PostgreSQL URL,
+    /// another scheme or a malformed URL ends the process with status 2
+    /// and a message (the URL's password redacted) instead of becoming a
+    /// folder named `postgres:`.
+    func checkDatabaseLocation() {
+        guard let value = setting(db, "PROFILES_DB") else { return }
+        let refusal: String
+        do {
+            switch try DatabaseLocation(parsing: value) {
+            case .sqlite:
+                return
+            case .postgres(let url):
+                refusal = "serving from PostgreSQL (\(url.redacted)) is not available in this build yet; give --db a SQLite file path"
+            }
+        } catch {
+            refusal = "--db: \(error)"
+        }
+        FileHandle.standardError.write(Data("profiles-server: error: \(refusal)\n".utf8))
+        Glibc.exit(2)
+    }
+
     func run() throws {
+        checkDatabaseLocation()
         let (config, level, format) = try makeConfiguration()
         LoggingSystem.bootstrap { label in
             switch format {

@@ -1,0 +1,334 @@
+import Logging
+import PostgresNIO
+
+/// One named, frozen schema migration: statements run in order, in the
+/// runner's transaction. Never edit a shipped one; add a new one.
+public struct PostgresMigration: Sendable {
+    public let name: String
+    public let statements: [String]
+
+    public init(name: String, statements: [String]) {
+        self.name = name
+        self.statements = statements
+    }
+}
+
+/// The PostgreSQL schema (issue 15), written in PostgreSQL's own SQL. It
+/// holds what SQLite's `Migrations` (v1-core … v4-search-per-batch) hold,
+/// reshaped for many nodes and for Citus sharded by `workspace`:
+///
+/// - Every primary key and unique constraint includes `workspace`, and a
+///   foreign key names `(workspace, …)` on both sides, so rows that refer
+///   to each other live on one shard. Ids still come from one sequence
+///   per table (`bigserial`), unique across workspaces as in SQLite.
+/// - Sort keys are `COLLATE "C"`: byte order, as SQLite compares.
+/// - No FTS5: a GIN index on `(workspace, search_doc gin_trgm_ops)`
+///   (`btree_gin` lets the GIN index lead with `workspace`, so a term that
+///   is frequent in another workspace does not mislead the planner). Like
+///   FTS5's trigram tokenizer it cannot help a term shorter than 3
+///   characters; the store keeps SQLite's fallback for those.
+/// - `seq` is dense per workspace: `feed_heads` holds each workspace's
+///   last seq, taken by the write's own transaction as its last statement
+///   (a `bigserial` is handed out before commit, so a poller would skip
+///   rows that commit late). It also holds the per-workspace
+///   `pruned_through` that SQLite keeps in its one-row `feed_state`.
+/// - Times are epoch milliseconds in `bigint`, as in SQLite; JSON columns
+///   (`options`, `data`, `request`, `answer`) are `text`, so the bytes a
+///   client gets back are the bytes stored, as with SQLite.
+///
+/// No triggers. What SQLite's triggers did, the PostgreSQL store does in
+/// the SQL of each write:
+/// - `profiles_search_insert/delete/update` (v1, dropped in v4) and the
+///   temp `search_pending` triggers (SearchIndex) kept the FTS5 index in
+///   step with `profiles.search_doc`: PostgreSQL maintains its GIN index
+///   itself, so the store only writes `search_doc`.
+/// - The temp `changed_profiles_*` triggers (Journal) logged each profile
+///   whose `version` a write changed, for the event's `data.profiles`:
+///   the PostgreSQL store collects `RETURNING id, version` of its
+///   `INSERT`/`UPDATE … profiles` statements and builds the list itself.
+/// - `sqlite_sequence` numbered events for all workspaces at once: the
+///   store runs `INSERT INTO feed_heads … ON CONFLICT (workspace) DO UPDATE
+///   SET last_seq = feed_heads.last_seq + n RETURNING last_seq` last in the
+///   transaction and numbers the write's events from it.
+/// - SQLite's `ON DELETE` actions are kept as foreign-key actions (the
+///   store still deletes children explicitly, as the SQLite one does).
+public enum PostgresMigrations {
+    /// The key of `pg_advisory_xact_lock` that serializes migration runs
+    /// on one database ("PROFMIGR" in ASCII). Advisory locks are scoped to
+    /// the current database.
+    public static let advisoryLockKey: Int64 = 0x50524F464D494752
+
+    /// PostgreSQL 15 is the first with `ON DELETE SET NULL (column)`,
+    /// which keeps `workspace` in a composite foreign key.
+    public static let minimumServerVersion = 150_000
+
+    public static let all: [PostgresMigration] = [v1Core, v2Feed]
+
+    public static var names: [String] { all.map(\.name) }
+
+    static let v1Core = PostgresMigration(name: "v1-core", statements: [
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE EXTENSION IF NOT EXISTS btree_gin",
+        """
+        CREATE TABLE profiles (
+            workspace text NOT NULL,
+            id bigserial NOT NULL,
+            name text NOT NULL,
+            name_key text COLLATE "C" NOT NULL,      -- lower-cased name: byte order, as SQLite sorts
+            version bigint NOT NULL DEFAULT 1,
+            contact_count integer NOT NULL DEFAULT 0,
+            created_at bigint NOT NULL,              -- epoch milliseconds
+            updated_at bigint NOT NULL,
+            -- Lower-cased name and contacts' identifiers and names: what
+            -- profile.list's query matches.
+            search_doc text COLLATE "C" NOT NULL DEFAULT '',
+            CONSTRAINT profiles_pkey PRIMARY KEY (workspace, id)
+        )
+        """,
+        // profile.list's two sort orders, keyset-paged on (key, id). Unlike
+        // SQLite's they do not carry search_doc: a btree entry is limited
+        // to about 2.7 kB, and a profile's search_doc may be longer.
+        "CREATE INDEX profiles_by_name ON profiles (workspace, name_key, id)",
+        "CREATE INDEX profiles_by_recent ON profiles (workspace, updated_at, id)",
+        "CREATE INDEX profiles_search ON profiles USING gin (workspace, search_doc gin_trgm_ops)",
+
+        """
+        CREATE TABLE contacts (
+            workspace text NOT NULL,
+            id bigserial NOT NULL,
+            channel text COLLATE "C" NOT NULL,
+            identifier text COLLATE "C" NOT NULL,    -- normalized
+            name text,
+            profile_id bigint,
+            created_at bigint NOT NULL,
+            CONSTRAINT contacts_pkey PRIMARY KEY (workspace, id),
+            CONSTRAINT contacts_identifier_key UNIQUE (workspace, channel, identifier),
+            CONSTRAINT contacts_profile_fkey FOREIGN KEY (workspace, profile_id)
+                REFERENCES profiles (workspace, id) ON DELETE SET NULL (profile_id)
+        )
+        """,
+        "CREATE INDEX contacts_by_profile ON contacts (workspace, profile_id, channel, id)",
+        "CREATE INDEX contacts_unassigned ON contacts (workspace, id) WHERE profile_id IS NULL",
+
+        """
+        CREATE TABLE notes (
+            workspace text NOT NULL,
+            id bigserial NOT NULL,
+            profile_id bigint NOT NULL,
+            body text NOT NULL,
+            author text,
+            created_at bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            CONSTRAINT notes_pkey PRIMARY KEY (workspace, id),
+            CONSTRAINT notes_profile_fkey FOREIGN KEY (workspace, profile_id)
+                REFERENCES profiles (workspace, id) ON DELETE CASCADE
+        )
+        """,
+        "CREATE INDEX notes_by_profile ON notes (workspace, profile_id, created_at, id)",
+
+        """
+        CREATE TABLE moments (
+            workspace text NOT NULL,
+            id bigserial NOT NULL,
+            contact_id bigint NOT NULL,
+            ticket_id text COLLATE "C",
+            subject text,
+            status text NOT NULL,
+            started_at bigint NOT NULL,
+            last_activity_at bigint NOT NULL,
+            CONSTRAINT moments_pkey PRIMARY KEY (workspace, id),
+            CONSTRAINT moments_contact_fkey FOREIGN KEY (workspace, contact_id)
+                REFERENCES contacts (workspace, id) ON DELETE CASCADE
+        )
+        """,
+        // A unique index, not a constraint, because it is partial; it
+        // includes workspace all the same.
+        "CREATE UNIQUE INDEX moments_by_ticket ON moments (workspace, ticket_id) WHERE ticket_id IS NOT NULL",
+        "CREATE INDEX moments_by_contact ON moments (workspace, contact_id, started_at, id)",
+
+        """
+        CREATE TABLE field_definitions (
+            workspace text NOT NULL,
+            key text COLLATE "C" NOT NULL,
+            label text NOT NULL,
+            type text NOT NULL,
+            options text,                            -- JSON array, select only
+            required boolean NOT NULL,
+            created_at bigint NOT NULL,
+            position integer NOT NULL,               -- field.list's order: creation order
+            CONSTRAINT field_definitions_pkey PRIMARY KEY (workspace, key)
+        )
+        """,
+        // SQLite keeps one dynamically typed `value`; here one typed column
+        // per field type, exactly one of them set.
+        """
+        CREATE TABLE field_values (
+            workspace text NOT NULL,
+            profile_id bigint NOT NULL,
+            key text COLLATE "C" NOT NULL,
+            text_value text COLLATE "C",
+            number_value double precision,
+            bool_value boolean,
+            CONSTRAINT field_values_pkey PRIMARY KEY (workspace, profile_id, key),
+            CONSTRAINT field_values_one_value CHECK (num_nonnulls(text_value, number_value, bool_value) = 1),
+            CONSTRAINT field_values_profile_fkey FOREIGN KEY (workspace, profile_id)
+                REFERENCES profiles (workspace, id) ON DELETE CASCADE,
+            CONSTRAINT field_values_definition_fkey FOREIGN KEY (workspace, key)
+                REFERENCES field_definitions (workspace, key) ON DELETE CASCADE
+        )
+        """,
+        "CREATE INDEX field_values_by_key ON field_values (workspace, key, profile_id)",
+
+        // A second identifier a contact answers to in profile.suggestions
+        // (SQLite's v3-renormalize).
+        """
+        CREATE TABLE contact_aliases (
+            workspace text NOT NULL,
+            contact_id bigint NOT NULL,
+            channel text COLLATE "C" NOT NULL,
+            identifier text COLLATE "C" NOT NULL,
+            CONSTRAINT contact_aliases_pkey PRIMARY KEY (workspace, contact_id, identifier),
+            CONSTRAINT contact_aliases_contact_fkey FOREIGN KEY (workspace, contact_id)
+                REFERENCES contacts (workspace, id) ON DELETE CASCADE
+        )
+        """,
+        "CREATE INDEX contact_aliases_by_identifier ON contact_aliases (workspace, channel, identifier)",
+    ])
+
+    static let v2Feed = PostgresMigration(name: "v2-feed", statements: [
+        // The change feed (SPEC §9): seq counts per workspace, dense, in
+        // the workspace's commit order (see feed_heads).
+        """
+        CREATE TABLE events (
+            workspace text NOT NULL,
+            seq bigint NOT NULL,
+            type text NOT NULL,
+            entity text NOT NULL,                    -- the entity's id as JSON (a number, or a field's key)
+            at bigint NOT NULL,                      -- ms since 1970
+            data text NOT NULL,                      -- JSON: {"params":…,"result":…,"profiles":…}
+            CONSTRAINT events_pkey PRIMARY KEY (workspace, seq)
+        )
+        """,
+        "CREATE INDEX events_by_time ON events (workspace, at)",
+
+        // One row per workspace that has written: the last seq handed out
+        // (never handed out twice, even after the newest events are
+        // pruned) and the newest seq removed by retention. The write's
+        // transaction updates it as its last statement, so the row lock is
+        // held only through the commit: writes of one workspace take seqs
+        // in commit order, other workspaces are not held up.
+        """
+        CREATE TABLE feed_heads (
+            workspace text NOT NULL,
+            last_seq bigint NOT NULL,
+            pruned_through bigint NOT NULL DEFAULT 0,
+            CONSTRAINT feed_heads_pkey PRIMARY KEY (workspace),
+            CONSTRAINT feed_heads_order CHECK (0 <= pruned_through AND pruned_through <= last_seq)
+        )
+        """,
+
+        // Answers of writes made with an idempotency_key (SPEC §8), stored
+        // in the write's own transaction. The same key sent to two nodes at
+        // once: the second INSERT waits on the first's row, then conflicts.
+        """
+        CREATE TABLE idempotency_keys (
+            workspace text NOT NULL,
+            key text COLLATE "C" NOT NULL,
+            method text NOT NULL,
+            request text NOT NULL,                   -- the params as canonical JSON
+            answer text NOT NULL,                    -- the result as JSON
+            at bigint NOT NULL,
+            CONSTRAINT idempotency_keys_pkey PRIMARY KEY (workspace, key)
+        )
+        """,
+        "CREATE INDEX idempotency_keys_by_time ON idempotency_keys (workspace, at)",
+    ])
+}
+
+// MARK: - The runner
+
+extension PostgresMigrations {
+    /// Applies the pending migrations on a connection, all in one
+    /// transaction, and returns the names it applied (empty when the
+    /// database was up to date).
+    ///
+    /// The transaction first takes `pg_advisory_xact_lock(advisoryLockKey)`,
+    /// so nodes starting at once run one after the other: the second waits
+    /// for the first's commit, then finds nothing to do. It is READ
+    /// COMMITTED on purpose: each statement sees what committed before it
+    /// started, so the read of `profiles_migrations` after the lock sees
+    /// the first runner's rows (a REPEATABLE READ snapshot taken at the
+    /// lock statement would not).
+    ///
+    /// A database holding a migration name this binary does not know was
+    /// migrated by a newer one: it is refused, and nothing is changed.
+    @discardableResult
+    public static func migrate(_ connection: PostgresConnection, logger: Logger,
+                               migrations: [PostgresMigration] = all) async throws -> [String] {
+        try await connection.query("BEGIN ISOLATION LEVEL READ COMMITTED", logger: logger)
+        do {
+            let applied = try await applyPending(connection, logger: logger, migrations: migrations)
+            try await connection.query("COMMIT", logger: logger)
+            return applied
+        } catch {
+            // The connection may be gone; the error that matters is the first.
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw PostgresStoreError.mapping(error)
+        }
+    }
+
+    /// The same on a connection leased from `client` (whose `run()` must be
+    /// going).
+    @discardableResult
+    public static func migrate(_ client: PostgresClient, logger: Logger,
+                               migrations: [PostgresMigration] = all) async throws -> [String] {
+        try await client.withConnection { connection in
+            try await migrate(connection, logger: logger, migrations: migrations)
+        }
+    }
+
+    private static func applyPending(_ connection: PostgresConnection, logger: Logger,
+                                     migrations: [PostgresMigration]) async throws -> [String] {
+        try await checkServer(connection, logger: logger)
+        try await connection.query("SELECT pg_advisory_xact_lock(\(advisoryLockKey))", logger: logger)
+        try await connection.query("""
+            CREATE TABLE IF NOT EXISTS profiles_migrations (
+                name text NOT NULL PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now())
+            """, logger: logger)
+        var done: Set<String> = []
+        for try await name in try await connection.query("SELECT name FROM profiles_migrations", logger: logger)
+            .decode(String.self) {
+            done.insert(name)
+        }
+        let known = Set(migrations.map(\.name))
+        let unknown = done.subtracting(known).sorted()
+        guard unknown.isEmpty else { throw PostgresStoreError.unknownMigrations(unknown) }
+
+        var applied: [String] = []
+        for migration in migrations where !done.contains(migration.name) {
+            logger.info("applying PostgreSQL migration \(migration.name)")
+            for statement in migration.statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            try await connection.query("INSERT INTO profiles_migrations (name) VALUES (\(migration.name))", logger: logger)
+            applied.append(migration.name)
+        }
+        return applied
+    }
+
+    /// The schema needs PostgreSQL 15 and a UTF-8 database (SQLite's text
+    /// is UTF-8, and pg_trgm's trigrams depend on the encoding).
+    private static func checkServer(_ connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query(
+            "SELECT current_setting('server_version_num')::int, current_setting('server_encoding')", logger: logger)
+        for try await (version, encoding) in rows.decode((Int, String).self) {
+            guard version >= minimumServerVersion else {
+                throw PostgresStoreError.unsupportedServer("PostgreSQL \(version / 10_000) is too old: the schema needs 15 or newer")
+            }
+            guard encoding.uppercased() == "UTF8" else {
+                throw PostgresStoreError.unsupportedServer("the database's encoding is \(encoding), not UTF8 (create it with ENCODING 'UTF8')")
+            }
+        }
+    }
+}
