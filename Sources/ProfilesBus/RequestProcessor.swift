@@ -23,6 +23,9 @@ public struct RequestProcessor: Sendable {
         /// The whole answer line (with `\n`), or nil when nothing is to be
         /// answered (a blank line, a notification).
         case answer([UInt8]?)
+        /// The answer to a single call, to be written into the output with
+        /// `Envelope.appendLine` (the common case: no line built apart).
+        case response(Response)
         /// A batch: run it with `BatchRun.step` until `isFinished`.
         case batch(BatchRun)
         /// A write: start it, and send its answer line once it completes.
@@ -43,7 +46,9 @@ public struct RequestProcessor: Sendable {
             guard case .call(let request) = entry else { return .answer(run(entry, session).map(Envelope.encodeLine)) }
             switch bus.route(request) {
             case .deferred(let call): return .deferred(call)
-            case .immediate(let method): return .answer(bus.dispatch(request, method: method, session: session).map(Envelope.encodeLine))
+            case .immediate(let method):
+                guard let response = bus.dispatch(request, method: method, session: session) else { return .answer(nil) }
+                return .response(response)
             }
         case .batch(let entries):
             if let refusal = refuseOversized(entries) {

@@ -238,6 +238,13 @@ public enum Envelope {
         return bytes
     }
 
+    /// One response line, with its `\n`, appended to `bytes` (a
+    /// connection's output buffer).
+    public static func appendLine(_ response: Response, to bytes: inout [UInt8]) {
+        write(response, into: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
     /// One array line for a batch, with its `\n`.
     public static func encodeLine(_ responses: [Response]) -> [UInt8] {
         var bytes: [UInt8] = [UInt8(ascii: "[")]

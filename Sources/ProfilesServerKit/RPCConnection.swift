@@ -52,12 +52,15 @@ final class RPCConnection: ConnectionDelegate, @unchecked Sendable {
         case .answer(let answer):
             if let answer { connection.send(answer) }
             closeIfRequested(connection)
+        case .response(let response):
+            connection.send { Envelope.appendLine(response, to: &$0) }
+            closeIfRequested(connection)
         case .batch(let run):
             batch = run
             continueBatch(connection)
         case .deferred(let call):
             start(call, on: connection) { connection, response in
-                if let response { connection.send(Envelope.encodeLine(response)) }
+                if let response { connection.send { Envelope.appendLine(response, to: &$0) } }
             }
         }
     }

@@ -103,6 +103,15 @@ public final class Connection: @unchecked Sendable {
         if !batchingWrites { writePending() }
     }
 
+    /// Queues what `body` appends, written in place into the output
+    /// buffer. `body` must only append. Must be called on `queue`.
+    public func send(writing body: (inout [UInt8]) -> Void) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state != .closed else { return }
+        output.append(writing: body)
+        if !batchingWrites { writePending() }
+    }
+
     /// Output queued but not yet sent, in bytes. Must be called on `queue`.
     public var unsentBytes: Int {
         dispatchPrecondition(condition: .onQueue(queue))

@@ -15,6 +15,16 @@ struct OutputBuffer {
         bytes.append(contentsOf: more)
     }
 
+    /// Lets `body` append to the queued bytes in place (an answer written
+    /// straight into the buffer, not built apart and copied).
+    mutating func append(writing body: (inout [UInt8]) -> Void) {
+        if start == bytes.count {
+            bytes.removeAll(keepingCapacity: true)
+            start = 0
+        }
+        body(&bytes)
+    }
+
     /// Calls `body` with the pending bytes; `body` returns how many it wrote.
     mutating func withPendingBytes(_ body: (UnsafeRawBufferPointer) -> Int) {
         let written = bytes.withUnsafeBytes { raw in
