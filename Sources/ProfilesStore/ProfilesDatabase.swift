@@ -129,12 +129,7 @@ public final class ProfilesDatabase: Sendable {
     /// connection, now. Otherwise: a savepoint in the next batch, waited for.
     private func savepoint<T>(_ body: (Database) throws -> T) throws -> T {
         guard let batch = WriteBatcher.active else { return try writer.write(body) }
-        var result: T?
-        try batch.db.inSavepoint {
-            result = try body(batch.db)
-            return .commit
-        }
-        return result!
+        return try batch.db.withSavepoint { try body(batch.db) }
     }
 
     private func journaledWrite<T>(_ body: (Database) throws -> T) throws -> T {

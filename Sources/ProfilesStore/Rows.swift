@@ -53,4 +53,27 @@ extension Database {
     func run(_ sql: String, _ arguments: StatementArguments = []) throws {
         try cachedStatement(sql: sql).execute(arguments: arguments)
     }
+
+    /// What GRDB's `inSavepoint` does, with its statements prepared once
+    /// per connection: GRDB prepares `SAVEPOINT` and `RELEASE` from text on
+    /// every call, about 19,000 instructions of each durable create
+    /// (callgrind). A body that throws has its changes rolled back.
+    func withSavepoint<T>(_ body: () throws -> T) throws -> T {
+        try cachedStatement(sql: "SAVEPOINT profiles_write").execute()
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            // After an error that made SQLite roll back the whole
+            // transaction (a full disk) there is no savepoint left: the
+            // caller learns of it from the error and `isInsideTransaction`.
+            if isInsideTransaction {
+                try? cachedStatement(sql: "ROLLBACK TO SAVEPOINT profiles_write").execute()
+                try? cachedStatement(sql: "RELEASE SAVEPOINT profiles_write").execute()
+            }
+            throw error
+        }
+        try cachedStatement(sql: "RELEASE SAVEPOINT profiles_write").execute()
+        return result
+    }
 }

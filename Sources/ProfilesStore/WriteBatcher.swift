@@ -166,10 +166,7 @@ final class WriteBatcher: @unchecked Sendable {
                         for job in batch {
                             do {
                                 if job.savepoint {
-                                    try db.inSavepoint {
-                                        try job.body?(db)
-                                        return .commit
-                                    }
+                                    try db.withSavepoint { try job.body?(db) }
                                 } else {
                                     try job.body?(db)
                                 }

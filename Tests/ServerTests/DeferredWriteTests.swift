@@ -96,4 +96,27 @@ import Testing
         }
         holder.wait()
     }
+
+    /// A write that fails after it wrote (here: a create whose second
+    /// contact does not exist, after the profile was inserted and the first
+    /// contact attached) leaves nothing behind, while the writes batched
+    /// with it commit.
+    @Test func aWriteThatFailsHalfwayLeavesNothingOfIt() throws {
+        let s = try TestServer(); defer { s.stop() }
+        let c = try s.client()
+        let contact = try #require(try c.result("contact.upsert", ["channel": "email", "identifier": "half@example.com"])["contact"]["id"].int)
+        let others = try (0..<4).map { _ in try s.client() }
+        try c.sendLine(#"{"jsonrpc":"2.0","id":1,"method":"profile.create","params":{"name":"Halfway","contact_ids":[\#(contact),999999]}}"#)
+        for (i, o) in others.enumerated() {
+            try o.sendLine(#"{"jsonrpc":"2.0","id":1,"method":"profile.create","params":{"name":"Whole \#(i)"}}"#)
+        }
+        let failed = JSONObject(try c.readJSON())
+        #expect(failed["error"]["data"]["type"].string == "not_found")
+        for o in others { #expect(JSONObject(try o.readJSON())["result"]["name"].string?.hasPrefix("Whole") == true) }
+        #expect(try c.result("profile.list", ["query": "Halfway"])["items"].array.isEmpty)
+        #expect(try c.result("profile.list")["items"].array.count == 4)
+        #expect(try c.result("contact.get", ["id": contact])["profile_id"].isNull)
+        let events = try c.result("events.read")["events"].array
+        #expect(events.map { $0["type"].string } == ["contact.created"] + Array(repeating: "profile.created", count: 4))
+    }
 }
