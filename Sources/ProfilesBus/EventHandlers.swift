@@ -21,7 +21,7 @@ extension CommandBus.Registry {
             guard let pusher = ctx.session.pusher else {
                 throw DomainError.invalid("after", "this connection cannot receive pushed events")
             }
-            let after = try p.has("after") ? p.sequence("after") : database.lastEventSeq()
+            let after = try p.has("after") ? p.sequence("after") : database.lastEventSeq(workspace: ctx.workspace)
             // Fails now, rather than in the push, when retention already
             // removed events the subscriber would need.
             _ = try database.events(workspace: ctx.workspace, after: after, limit: 0)

@@ -14,7 +14,7 @@ public struct PostgresMigration: Sendable {
 }
 
 /// The PostgreSQL schema (issue 15), written in PostgreSQL's own SQL. It
-/// holds what SQLite's `Migrations` (v1-core … v4-search-per-batch) hold,
+/// holds what SQLite's `Migrations` (v1-core … v5-feed-per-workspace) hold,
 /// reshaped for many nodes and for Citus sharded by `workspace`:
 ///
 /// - Every primary key and unique constraint includes `workspace`, and a
@@ -31,7 +31,7 @@ public struct PostgresMigration: Sendable {
 ///   last seq, taken by the write's own transaction as its last statement
 ///   (a `bigserial` is handed out before commit, so a poller would skip
 ///   rows that commit late). It also holds the per-workspace
-///   `pruned_through` that SQLite keeps in its one-row `feed_state`.
+///   `pruned_through`, as SQLite's `feed_heads` does (v5-feed-per-workspace).
 /// - Times are epoch milliseconds in `bigint`, as in SQLite; JSON columns
 ///   (`options`, `data`, `request`, `answer`) are `text`, so the bytes a
 ///   client gets back are the bytes stored, as with SQLite.
@@ -46,9 +46,10 @@ public struct PostgresMigration: Sendable {
 ///   whose `version` a write changed, for the event's `data.profiles`:
 ///   the PostgreSQL store collects `RETURNING id, version` of its
 ///   `INSERT`/`UPDATE … profiles` statements and builds the list itself.
-/// - `sqlite_sequence` numbered events for all workspaces at once: the
-///   store runs `INSERT INTO feed_heads … ON CONFLICT (workspace) DO UPDATE
-///   SET last_seq = feed_heads.last_seq + n RETURNING last_seq` last in the
+/// - SQLite numbers events from `feed_heads` too (since v5; before, one
+///   `sqlite_sequence` counter for all workspaces): the store runs
+///   `INSERT INTO feed_heads … ON CONFLICT (workspace) DO UPDATE SET
+///   last_seq = feed_heads.last_seq + n RETURNING last_seq` last in the
 ///   transaction and numbers the write's events from it.
 /// - SQLite's `ON DELETE` actions are kept as foreign-key actions (the
 ///   store still deletes children explicitly, as the SQLite one does).

@@ -42,11 +42,23 @@ enum Journal {
             // with its new version, so a mirror knows what to refresh.
             // Members in sorted order, as every answer writes them (the
             // text is sent as stored).
+            //
+            // The seq is the workspace's next one (SPEC §9): its feed_heads
+            // row, made from feed_origin at its first event, counts up by
+            // one. SQLite has one writer, so writes take seqs in commit
+            // order; both statements are in the write's savepoint, so one
+            // that rolls back gives its seq back and leaves no gap.
             try db.run("""
-                INSERT INTO events(workspace, type, entity, at, data) VALUES (?, ?, ?, ?,
-                    '{"params":' || ? || ',"profiles":' ||
+                INSERT INTO feed_heads(workspace, last_seq, pruned_through)
+                SELECT ?, last_seq + 1, pruned_through FROM feed_origin WHERE id = 1
+                ON CONFLICT(workspace) DO UPDATE SET last_seq = last_seq + 1
+                """, [intent.workspace])
+            try db.run("""
+                INSERT INTO events(workspace, seq, type, entity, at, data) VALUES (
+                    ?1, (SELECT last_seq FROM feed_heads WHERE workspace = ?1), ?2, ?3, ?4,
+                    '{"params":' || ?5 || ',"profiles":' ||
                     (SELECT json_group_array(json_object('id', id, 'version', version))
-                     FROM (SELECT id, version FROM temp.changed_profiles ORDER BY id)) || ',"result":' || ? || '}')
+                     FROM (SELECT id, version FROM temp.changed_profiles ORDER BY id)) || ',"result":' || ?6 || '}')
                 """, [intent.workspace, type, record.entity, now, intent.request, record.answer])
         }
         if let key = intent.idempotencyKey {

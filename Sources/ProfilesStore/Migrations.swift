@@ -177,6 +177,70 @@ enum Migrations {
                 DROP TRIGGER profiles_search_update;
                 """)
         }
+        migrator.registerMigration("v5-feed-per-workspace") { db in
+            // The change feed's seq counts per workspace (SPEC §9), as the
+            // PostgreSQL store numbers it: dense, in the workspace's commit
+            // order. Journal.record takes the next one from the workspace's
+            // `feed_heads` row in the write's own savepoint, so a write that
+            // rolls back gives its seq back.
+            //
+            // An older file keeps every seq it handed out (they were unique
+            // across workspaces, so they are unique per workspace), and every
+            // workspace continues after the largest seq the old single feed
+            // handed out, `sqlite_sequence`'s value, which may be above the
+            // newest kept event. Not after its own newest: a subscriber of
+            // workspace B that subscribed without `after` was told the newest
+            // seq of any workspace, and may resume from it; numbering B's new
+            // events from B's own newest would hand out seqs below it again.
+            // `feed_origin` holds that starting point (and the old feed's
+            // pruned_through) for a workspace that has no feed_heads row yet:
+            // one whose events were all pruned, or one that never wrote. In a
+            // file made since v5 it is 0 and 0: a workspace's seqs are 1, 2, 3…
+            try db.execute(sql: """
+                -- One row per workspace that has written: the last seq handed
+                -- out (never twice, even after the newest events are pruned)
+                -- and the newest seq removed by retention.
+                CREATE TABLE feed_heads (
+                    workspace TEXT NOT NULL PRIMARY KEY,
+                    last_seq INTEGER NOT NULL,
+                    pruned_through INTEGER NOT NULL DEFAULT 0,
+                    CHECK (0 <= pruned_through AND pruned_through <= last_seq)
+                ) WITHOUT ROWID;
+
+                -- Where the feed of a workspace without a feed_heads row stands.
+                CREATE TABLE feed_origin (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    last_seq INTEGER NOT NULL,
+                    pruned_through INTEGER NOT NULL,
+                    CHECK (0 <= pruned_through AND pruned_through <= last_seq)
+                );
+                INSERT INTO feed_origin(id, last_seq, pruned_through)
+                SELECT 1, max(counter, newest, pruned), pruned FROM (SELECT
+                    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS counter,
+                    coalesce((SELECT max(seq) FROM events), 0) AS newest,
+                    coalesce((SELECT pruned_through FROM feed_state WHERE id = 1), 0) AS pruned);
+                INSERT INTO feed_heads(workspace, last_seq, pruned_through)
+                SELECT DISTINCT e.workspace, o.last_seq, o.pruned_through FROM events e, feed_origin o;
+
+                -- seq is no longer a rowid: it is numbered per workspace. The
+                -- primary key's index is the one events_by_workspace was.
+                CREATE TABLE events_per_workspace (
+                    workspace TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    type TEXT NOT NULL,
+                    entity TEXT NOT NULL,            -- the entity's id as JSON (a number, or a field's key)
+                    at INTEGER NOT NULL,             -- ms since 1970
+                    data TEXT NOT NULL,              -- JSON: {"params":…,"profiles":…,"result":…}
+                    PRIMARY KEY (workspace, seq)
+                );
+                INSERT INTO events_per_workspace(workspace, seq, type, entity, at, data)
+                SELECT workspace, seq, type, entity, at, data FROM events ORDER BY seq;
+                DROP TABLE events;
+                ALTER TABLE events_per_workspace RENAME TO events;
+                CREATE INDEX events_by_time ON events(at);
+                DROP TABLE feed_state;
+                """)
+        }
         return migrator
     }
 }

@@ -85,8 +85,8 @@ enum Erasure {
 
         // Rows keep seq, type, workspace, entity and at: the feed stays
         // dense and a consumer still sees that something happened.
-        try db.execute(sql: #"UPDATE events SET data = '{"erased":true}' WHERE seq IN (SELECT value FROM json_each(?))"#,
-                       arguments: [json(about + referencing)])
+        try db.execute(sql: #"UPDATE events SET data = '{"erased":true}' WHERE workspace = ? AND seq IN (SELECT value FROM json_each(?))"#,
+                       arguments: [workspace, json(about + referencing)])
         let eventsRewritten = db.changesCount
         try db.execute(sql: idempotencyDelete, arguments: ids.arguments(workspace: workspace, strings: searched))
         let keysRemoved = db.changesCount
@@ -200,8 +200,8 @@ enum Erasure {
         found.formUnion(try String.fetchAll(db, sql: """
             SELECT value FROM field_values WHERE profile_id = ? AND typeof(value) = 'text' AND key IN (SELECT value FROM json_each(?))
             """, arguments: [id, json(Array(personalKeys))]))
-        for row in try Row.fetchAll(db, sql: "SELECT type, data FROM events WHERE seq IN (SELECT value FROM json_each(?))",
-                                    arguments: [json(events)]) {
+        for row in try Row.fetchAll(db, sql: "SELECT type, data FROM events WHERE workspace = ? AND seq IN (SELECT value FROM json_each(?))",
+                                    arguments: [workspace, json(events)]) {
             found.formUnion(recordedStrings(type: row[0], data: row[1], personalKeys: personalKeys))
         }
         var searched = Set<String>()
