@@ -12,6 +12,16 @@ struct CallTelemetry: CallObserver {
     /// Calls that ran at least this long are logged as warnings; nil: never.
     let slowNanoseconds: UInt64?
     let metrics: ServerMetrics?
+    /// The logger's level is set once, at start: read it once, not
+    /// through the log handler on every call.
+    private let logsEveryCall: Bool
+
+    init(logger: Logger, slowNanoseconds: UInt64?, metrics: ServerMetrics?) {
+        self.logger = logger
+        self.slowNanoseconds = slowNanoseconds
+        self.metrics = metrics
+        logsEveryCall = logger.logLevel <= .debug
+    }
 
     func callFinished(_ call: FinishedCall) {
         metrics?.record(call)
@@ -19,7 +29,7 @@ struct CallTelemetry: CallObserver {
             var metadata = Self.metadata(call)
             metadata["slow_ms"] = .stringConvertible(Double(slowNanoseconds) / 1e6)
             logger.warning("slow request", metadata: metadata)
-        } else if logger.logLevel <= .debug {
+        } else if logsEveryCall {
             logger.debug("request", metadata: Self.metadata(call))
         }
     }

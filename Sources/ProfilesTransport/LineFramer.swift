@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Splits a byte stream into lines ended by `\n` or `\r\n`, with a maximum
 /// line length. Modelled on swift-nio-extras' `LineBasedFrameDecoder`, plus
 /// the limit it lacks: a peer must not make us buffer without bound.
@@ -30,21 +36,31 @@ public struct LineFramer: Sendable {
     /// The next complete line without its terminator, or nil when more
     /// bytes are needed. Throws once the pending line exceeds the limit.
     public mutating func nextLine() throws(Failure) -> ArraySlice<UInt8>? {
-        while scanIndex < buffer.count {
-            if buffer[scanIndex] == UInt8(ascii: "\n") {
-                var end = scanIndex
-                if end > readIndex && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                if end - readIndex > maxLineBytes { throw .lineTooLong(limit: maxLineBytes) }
-                let line = buffer[readIndex..<end]
-                scanIndex += 1
-                readIndex = scanIndex
-                return line
-            }
-            scanIndex += 1
+        if let newline = nextNewline() {
+            var end = newline
+            if end > readIndex && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            if end - readIndex > maxLineBytes { throw .lineTooLong(limit: maxLineBytes) }
+            let line = buffer[readIndex..<end]
+            scanIndex = newline + 1
+            readIndex = scanIndex
+            return line
         }
+        scanIndex = buffer.count
         // Allow one extra byte for a `\r` that may precede the coming `\n`.
         if buffer.count - readIndex > maxLineBytes + 1 { throw .lineTooLong(limit: maxLineBytes) }
         return nil
+    }
+
+    /// The index of the next `\n` from `scanIndex`, found by `memchr`
+    /// (a byte-by-byte loop cost about 10 instructions a byte, a tenth of
+    /// a pipelined ping).
+    private func nextNewline() -> Int? {
+        guard scanIndex < buffer.count else { return nil }
+        return buffer.withUnsafeBufferPointer { bytes in
+            let from = bytes.baseAddress! + scanIndex
+            guard let found = memchr(from, Int32(UInt8(ascii: "\n")), bytes.count - scanIndex) else { return nil }
+            return UnsafeRawPointer(found) - UnsafeRawPointer(bytes.baseAddress!)
+        }
     }
 
     /// What is left when the peer closes: a final line without terminator.
