@@ -72,11 +72,13 @@ struct JSONReader: ~Copyable {
     // MARK: - Structure
 
     /// The next byte after whitespace, without taking it; nil at the end.
+    @inline(__always)
     mutating func peek() -> UInt8? {
         skipWhitespace()
         return offset < bytes.count ? bytes[offset] : nil
     }
 
+    @inline(__always)
     mutating func skipWhitespace() {
         while offset < bytes.count {
             switch bytes[offset] {
@@ -87,6 +89,7 @@ struct JSONReader: ~Copyable {
     }
 
     /// Takes `byte` (after whitespace) or fails.
+    @inline(__always)
     mutating func expect(_ byte: UInt8) throws(Failure) {
         skipWhitespace()
         guard offset < bytes.count else { throw unexpectedEnd() }
@@ -102,6 +105,7 @@ struct JSONReader: ~Copyable {
 
     /// After an array's or object's first element: true for `,`, false for
     /// the closing `close` (both taken).
+    @inline(__always)
     mutating func another(_ close: UInt8) throws(Failure) -> Bool {
         skipWhitespace()
         guard offset < bytes.count else { throw unexpectedEnd() }
@@ -114,6 +118,7 @@ struct JSONReader: ~Copyable {
 
     /// Takes an opening `[` or `{` whose container is at `depth` (1 for a
     /// line's outermost), refusing one too deep before anything else.
+    @inline(__always)
     mutating func open(_ byte: UInt8, depth: Int) throws(Failure) {
         if depth > maxDepth { throw .tooDeep }
         try expect(byte)
@@ -165,6 +170,7 @@ struct JSONReader: ~Copyable {
     }
 
     /// A member name and its `:`.
+    @inline(__always)
     mutating func readKey() throws(Failure) -> String {
         skipWhitespace()
         guard offset < bytes.count else { throw unexpectedEnd() }
