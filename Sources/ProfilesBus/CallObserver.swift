@@ -1,8 +1,14 @@
-/// Told about every request the bus finished, so logs and metrics can be
-/// kept outside the bus. Called on the connection's queue after the call
-/// ran and before its answer is sent, so it must be cheap.
+/// Told about the requests the bus finished, so logs and metrics can be
+/// kept outside the bus. Called after the call ran and before its answer
+/// is sent (on the connection's queue, or the writer's thread for a
+/// write), so it must be cheap.
 public protocol CallObserver: Sendable {
     func callFinished(_ call: FinishedCall)
+    /// False when only calls that ran at least `slowNanoseconds` matter
+    /// (no metrics, no log line per call): the bus then tells nothing of
+    /// the others, and builds nothing for them. Read once.
+    var observesEveryCall: Bool { get }
+    var slowNanoseconds: UInt64? { get }
 }
 
 /// One finished request, as the bus saw it.

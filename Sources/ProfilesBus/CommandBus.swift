@@ -53,6 +53,9 @@ public final class CommandBus: Sendable {
     /// Told about every finished request (the server's logs and metrics);
     /// a closure, so the request path does not copy an existential.
     private let callFinished: (@Sendable (FinishedCall) -> Void)?
+    /// Calls that ran shorter are not told to `callFinished` (see
+    /// `CallObserver.observesEveryCall`); 0 when every call is.
+    private let observedFromNanoseconds: UInt64
 
     /// Builds the bus from registrations made by `register` calls.
     public init(logger: Logger, observer: (any CallObserver)? = nil, register: (inout Registry) -> Void) {
@@ -66,8 +69,10 @@ public final class CommandBus: Sendable {
         self.logger = logger
         if let observer {
             self.callFinished = { @Sendable call in observer.callFinished(call) }
+            self.observedFromNanoseconds = observer.observesEveryCall ? 0 : observer.slowNanoseconds ?? .max
         } else {
             self.callFinished = nil
+            self.observedFromNanoseconds = .max
         }
     }
 
@@ -217,7 +222,7 @@ public final class CommandBus: Sendable {
         if case .error = outcome { failed = true } else { failed = false }
         let nanos = DispatchTime.now().uptimeNanoseconds - started
         stats.record(method: method?.index, failed: failed, microseconds: nanos / 1000, connectionID: connectionID)
-        if let callFinished {
+        if let callFinished, nanos >= observedFromNanoseconds {
             let result: String
             if case .error(let error) = outcome { result = error.type } else { result = "ok" }
             callFinished(FinishedCall(connectionID: connectionID, method: method?.name ?? FinishedCall.unknownMethod,
@@ -231,6 +236,7 @@ public final class CommandBus: Sendable {
     /// error's `data.type`.
     func recordRejected(type: String, session: Session) {
         stats.recordRejected(connectionID: session.connectionID)
+        guard observedFromNanoseconds == 0 else { return }
         callFinished?(FinishedCall(connectionID: session.connectionID, method: FinishedCall.invalidRequest,
                                             outcome: type, nanoseconds: nil))
     }

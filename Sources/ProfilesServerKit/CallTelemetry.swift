@@ -16,6 +16,8 @@ struct CallTelemetry: CallObserver {
     /// through the log handler on every call.
     private let logsEveryCall: Bool
 
+    var observesEveryCall: Bool { metrics != nil || logsEveryCall }
+
     init(logger: Logger, slowNanoseconds: UInt64?, metrics: ServerMetrics?) {
         self.logger = logger
         self.slowNanoseconds = slowNanoseconds
