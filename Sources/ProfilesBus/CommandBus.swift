@@ -123,13 +123,6 @@ public final class CommandBus: Sendable {
     /// Every method with its description, sorted by name.
     var describedMethods: [Method] { methods.values.sorted { $0.name < $1.name } }
 
-    /// Runs one call. Returns nil for a notification (it still runs).
-    /// A write method runs here too, waiting for its commit; the server
-    /// runs those through `deferred` instead.
-    public func dispatch(_ request: Request, session: Session) -> Response? {
-        dispatch(request, method: methods[request.method], session: session)
-    }
-
     /// How the server runs a call: a write is deferred (`DeferredCall`),
     /// anything else runs at once.
     public enum Route: Sendable {
@@ -137,14 +130,16 @@ public final class CommandBus: Sendable {
         case immediate(Method?)
     }
 
-    /// Looks the method up once for `route` and `dispatch(_:route:)`.
+    /// Looks the method up once, for `dispatch(_:method:session:)` or a
+    /// `DeferredCall`.
     public func route(_ request: Request) -> Route {
         let method = methods[request.method]
         if let method, method.writer != nil { return .deferred(DeferredCall(bus: self, method: method, request: request)) }
         return .immediate(method)
     }
 
-    /// Runs a call routed `.immediate`.
+    /// Runs a call routed `.immediate`. Returns nil for a notification (it
+    /// still runs).
     public func dispatch(_ request: Request, method: Method?, session: Session) -> Response? {
         let started = DispatchTime.now().uptimeNanoseconds
         let outcome: Response.Outcome
@@ -153,12 +148,12 @@ public final class CommandBus: Sendable {
                 let (params, context) = try prepare(method, request, session)
                 outcome = .result(try method.handler(params, context))
             } catch {
-                outcome = self.outcome(of: error, method: method, session: session)
+                outcome = self.outcome(of: error, method: method, connectionID: session.connectionID)
             }
         } else {
             outcome = .error(.methodNotFound(request.method))
         }
-        return finish(request, method: method, outcome: outcome, session: session, started: started)
+        return finish(request, method: method, outcome: outcome, connectionID: session.connectionID, started: started)
     }
 
     /// Checks what the session and the params allow, on the caller's
@@ -183,8 +178,8 @@ public final class CommandBus: Sendable {
         do {
             prepared = try prepare(method, request, session)
         } catch {
-            return .answered(finish(request, method: method, outcome: outcome(of: error, method: method, session: session),
-                                    session: session, started: started))
+            return .answered(finish(request, method: method, outcome: outcome(of: error, method: method, connectionID: session.connectionID),
+                                    connectionID: session.connectionID, started: started))
         }
         let result = DeferredResult()
         let connectionID = session.connectionID
@@ -208,10 +203,6 @@ public final class CommandBus: Sendable {
     /// the other.
     private final class DeferredResult: @unchecked Sendable {
         var value: (any RPCResult)?
-    }
-
-    private func finish(_ request: Request, method: Method?, outcome: Response.Outcome, session: Session, started: UInt64) -> Response? {
-        finish(request, method: method, outcome: outcome, connectionID: session.connectionID, started: started)
     }
 
     /// Counts the call and tells the observer; the response, or nil for a
@@ -239,10 +230,6 @@ public final class CommandBus: Sendable {
         guard observedFromNanoseconds == 0 else { return }
         callFinished?(FinishedCall(connectionID: session.connectionID, method: FinishedCall.invalidRequest,
                                             outcome: type, nanoseconds: nil))
-    }
-
-    private func outcome(of error: any Error, method: Method, session: Session) -> Response.Outcome {
-        outcome(of: error, method: method, connectionID: session.connectionID)
     }
 
     private func outcome(of error: any Error, method: Method, connectionID: UInt64) -> Response.Outcome {

@@ -43,7 +43,7 @@ public struct RequestProcessor: Sendable {
             bus.recordRejected(type: response.error?.type ?? "invalid_request", session: session)
             return .answer(Envelope.encodeLine(response))
         case .single(let entry):
-            guard case .call(let request) = entry else { return .answer(run(entry, session).map(Envelope.encodeLine)) }
+            guard case .call(let request) = entry else { return .answer(refusal(entry, session).map(Envelope.encodeLine)) }
             switch bus.route(request) {
             case .deferred(let call): return .deferred(call)
             case .immediate(let method):
@@ -90,10 +90,12 @@ public struct RequestProcessor: Sendable {
             "batch of \(entries.count) calls exceeds the limit of \(maxBatch) calls per batch")))
     }
 
-    fileprivate func run(_ entry: Envelope.Entry, _ session: Session) -> Response? {
+    /// The answer to an entry that is not a call (calls are routed by
+    /// `CommandBus.route`), counted as a rejected request.
+    fileprivate func refusal(_ entry: Envelope.Entry, _ session: Session) -> Response? {
         switch entry {
-        case .call(let request):
-            return bus.dispatch(request, session: session)
+        case .call:
+            preconditionFailure("a call is routed, not refused")
         case .invalid(let id, let error):
             bus.recordRejected(type: error.type, session: session)
             return Response(id: id, error: error)
@@ -151,7 +153,7 @@ public struct BatchRun: Sendable {
             case .immediate(let method): response = processor.bus.dispatch(request, method: method, session: session)
             }
         } else {
-            response = processor.run(entry, session)
+            response = processor.refusal(entry, session)
         }
         return .bytes(frame(response))
     }
@@ -160,11 +162,9 @@ public struct BatchRun: Sendable {
     /// none).
     public mutating func frame(_ response: Response?) -> [UInt8] {
         guard let response else { return [] }
-        var element = Envelope.encodeLine(response)
-        if element.last == UInt8(ascii: "\n") { element.removeLast() }
         var bytes: [UInt8] = [answered == 0 ? UInt8(ascii: "[") : UInt8(ascii: ",")]
-        bytes.reserveCapacity(element.count + 1)
-        bytes += element
+        bytes.reserveCapacity(128)
+        Envelope.append(response, to: &bytes)
         answered += 1
         return bytes
     }

@@ -245,6 +245,11 @@ public enum Envelope {
         bytes.append(UInt8(ascii: "\n"))
     }
 
+    /// One response, without a line end (an element of a batch's array).
+    public static func append(_ response: Response, to bytes: inout [UInt8]) {
+        write(response, into: &bytes)
+    }
+
     /// One array line for a batch, with its `\n`.
     public static func encodeLine(_ responses: [Response]) -> [UInt8] {
         var bytes: [UInt8] = [UInt8(ascii: "[")]
