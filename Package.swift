@@ -4,6 +4,13 @@ import PackageDescription
 // Layers, bottom to top: Domain and Transport and Protocol know nothing of
 // each other; Store knows Domain; Bus knows Protocol, Domain and Store;
 // ServerKit wires Transport to Bus. Executables sit on top.
+// The store's operations are `async`; SQLite's are synchronous underneath.
+// With nonisolated async functions running on their caller's executor, an
+// await of one runs it inline, with no hop to the global executor: what
+// lets the bus run a SQLite call to its end within `Task.immediate`
+// (Sources/ProfilesStore/ProfileStore.swift).
+let storeConcurrency: [SwiftSetting] = [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+
 let package = Package(
     name: "profiles",
     platforms: [.macOS(.v13)],
@@ -31,32 +38,35 @@ let package = Package(
         .target(name: "CProfilesEpoll"),
         .target(name: "ProfilesProtocol"),
         .target(name: "ProfilesDomain"),
-        .target(name: "ProfilesStore", dependencies: [
-            "ProfilesDomain",
+        // The store's interface (`ProfileStore`) and the values it speaks
+        // in; one module per backend implements it.
+        .target(name: "ProfilesStore", dependencies: ["ProfilesDomain"], swiftSettings: storeConcurrency),
+        // The embedded default: one SQLite file through GRDB.
+        .target(name: "ProfilesSQLite", dependencies: [
+            "ProfilesDomain", "ProfilesStore",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
-        // The PostgreSQL store (issue 15): for now its URL, its location
-        // parsing and its frozen migrations; the store itself comes next.
+        ], swiftSettings: storeConcurrency),
+        // Many nodes on one PostgreSQL database, through postgres-nio.
         .target(name: "ProfilesPostgres", dependencies: [
-            "ProfilesDomain",
+            "ProfilesDomain", "ProfilesStore",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: storeConcurrency),
         .target(name: "ProfilesBus", dependencies: [
             "ProfilesProtocol", "ProfilesDomain", "ProfilesStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ]),
+        ], swiftSettings: storeConcurrency),
         .target(name: "ProfilesServerKit", dependencies: [
-            "ProfilesTransport", "ProfilesProtocol", "ProfilesBus", "ProfilesStore",
+            "ProfilesTransport", "ProfilesProtocol", "ProfilesBus", "ProfilesStore", "ProfilesSQLite", "ProfilesPostgres",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "profiles-server", dependencies: [
-            "ProfilesServerKit", "ProfilesPostgres",
+            "ProfilesServerKit", "ProfilesPostgres", "ProfilesSQLite", "ProfilesStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -72,13 +82,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "profiles-bench", dependencies: [
-            "ProfilesStore", "ProfilesDomain",
+            "ProfilesSQLite", "ProfilesStore", "ProfilesDomain",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "ProfilesTestSupport", dependencies: [
-            "ProfilesServerKit", "ProfilesStore",
+            "ProfilesServerKit", "ProfilesStore", "ProfilesSQLite",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ProfilesTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["ProfilesTransport", "ProfilesTestSupport"]),
@@ -86,7 +96,7 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["ProfilesDomain", "ProfilesTestSupport"]),
         .testTarget(name: "CLIKitTests", dependencies: ["ProfilesCLIKit", "ProfilesProtocol"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore", "ProfilesBus", "ProfilesProtocol",
+            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesStore", "ProfilesSQLite", "ProfilesBus", "ProfilesProtocol",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // Start a throwaway PostgreSQL cluster (scripts/pg-cluster.sh) or
@@ -97,7 +107,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ExecutableTests", dependencies: [
-            "ProfilesTestSupport", "ProfilesServerKit", "profiles-server", "profiles-cli",
+            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesSQLite", "ProfilesStore", "profiles-server", "profiles-cli",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

@@ -2,18 +2,25 @@ import ProfilesStore
 
 extension CommandBus.Registry {
     /// Every method the service offers, area by area.
-    /// `answerCacheBytes`: memory for encoded `profile.get` answers (0: none).
-    public mutating func registerAllMethods(database: ProfilesDatabase, info: ServerInfo, tokens: TokenFile?, feed: EventFeed,
+    /// `answerCacheBytes`: memory for encoded `profile.get` answers (0:
+    /// none); only a store that tells every commit's changes
+    /// (`profileChanges`) gets a cache.
+    public mutating func registerAllMethods(store: any ProfileStore, info: ServerInfo, tokens: TokenFile?, feed: EventFeed,
                                             answerCacheBytes: Int = 64 << 20) {
-        let cache = ProfileAnswerCache(budgetBytes: answerCacheBytes)
-        database.profileChanges.observe { cache.invalidate($0) }
-        registerSystemMethods(database: database, info: info)
+        storeExecutor = store.executor
+        var cache: ProfileAnswerCache?
+        if let changes = store.profileChanges {
+            let answers = ProfileAnswerCache(budgetBytes: answerCacheBytes)
+            changes.observe { answers.invalidate($0) }
+            cache = answers
+        }
+        registerSystemMethods(store: store, info: info)
         registerAuthMethods(tokens: tokens)
-        registerProfileMethods(database: database, cache: cache)
-        registerContactMethods(database: database)
-        registerNoteMethods(database: database)
-        registerMomentMethods(database: database)
-        registerFieldMethods(database: database)
-        registerEventMethods(database: database, feed: feed)
+        registerProfileMethods(store: store, cache: cache)
+        registerContactMethods(store: store)
+        registerNoteMethods(store: store)
+        registerMomentMethods(store: store)
+        registerFieldMethods(store: store)
+        registerEventMethods(store: store, feed: feed)
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import ProfilesDomain
 import ProfilesProtocol
 import ProfilesStore
+import Synchronization
 
 /// Maps method names to handlers and turns every outcome into a response.
 /// The registry is the single source of truth for `hello`'s method list
@@ -11,7 +12,17 @@ import ProfilesStore
 /// Registration happens before the server starts; afterwards the bus is
 /// only read, from many connection queues at once.
 public final class CommandBus: Sendable {
+    /// A method that needs no store (`ping`, `hello`, `auth`): run on the
+    /// connection's queue, answered at once.
     public typealias Handler = @Sendable (Params, RequestContext) throws -> any RPCResult
+    /// A method that reads or writes the store: started with
+    /// `Task.immediate` (ImmediateCall.swift). With SQLite it finishes
+    /// before that returns; with PostgreSQL it is answered when the
+    /// database is.
+    public typealias StoreHandler = @Sendable (Params, RequestContext) async throws -> any RPCResult
+    /// Answers a store method without the store when it can (nil: it
+    /// cannot), on the connection's queue without starting a task.
+    public typealias FastPath = @Sendable (Params, RequestContext) throws -> (any RPCResult)?
 
     /// A registered method. A class: the request path passes it around
     /// without copying its description.
@@ -29,11 +40,7 @@ public final class CommandBus: Sendable {
         let scoped: Bool
         /// Callable before `auth` when the server requires it.
         let beforeAuth: Bool
-        /// Set for a method that changes data: its handler runs on this
-        /// store's writer, in a group-commit batch, and the call is
-        /// answered once that batch is durable (`DeferredCall`).
-        let writer: ProfilesDatabase?
-        let handler: Handler
+        let body: Body
 
         init(_ registration: Registry.Registration, index: Int) {
             name = registration.name
@@ -42,9 +49,21 @@ public final class CommandBus: Sendable {
             params = Set(registration.spec.params.map(\.name))
             scoped = registration.scoped
             beforeAuth = registration.beforeAuth
-            writer = registration.writer
-            handler = registration.handler
+            body = registration.body
         }
+    }
+
+    /// How a method runs.
+    enum Body: Sendable {
+        /// At once, on the connection's queue.
+        case immediate(Handler)
+        /// A store read, started as a `DeferredCall`; `executor` is the
+        /// store's (where it resumes if it suspends).
+        case read(StoreHandler, fastPath: FastPath?, executor: StoreExecutor?)
+        /// A change: the whole handler is given to the store's
+        /// `submitWrite`, and the call is answered once what it wrote is
+        /// durable (`DeferredCall`).
+        case write(StoreHandler, store: any ProfileStore)
     }
 
     private let methods: [String: Method]
@@ -79,6 +98,8 @@ public final class CommandBus: Sendable {
     /// Collects methods while the bus is built.
     public struct Registry {
         var methods: [String: Registration] = [:]
+        /// The executor of the store the read methods use.
+        var storeExecutor: StoreExecutor?
 
         /// One `register` call, as the bus's `Method` is built from it.
         struct Registration {
@@ -86,8 +107,7 @@ public final class CommandBus: Sendable {
             let spec: MethodSpec
             let scoped: Bool
             let beforeAuth: Bool
-            let writer: ProfilesDatabase?
-            let handler: Handler
+            let body: Body
         }
 
         /// `scoped` methods act on a workspace and accept `workspace`.
@@ -95,15 +115,21 @@ public final class CommandBus: Sendable {
         /// The method accepts exactly the params `spec` describes.
         public mutating func register(_ name: String, _ spec: MethodSpec, scoped: Bool = true, beforeAuth: Bool = false,
                                       handler: @escaping Handler) {
-            register(name, spec, scoped: scoped, beforeAuth: beforeAuth, writer: nil, handler: handler)
+            register(name, spec, scoped: scoped, beforeAuth: beforeAuth, body: .immediate(handler))
         }
 
-        /// `writer`: the method changes data in that store, and its handler
-        /// runs on the store's writer (see `Method.writer`).
+        /// A method that reads the store (see `Body.read`).
+        mutating func registerRead(_ name: String, _ spec: MethodSpec, scoped: Bool = true, fastPath: FastPath? = nil,
+                                   handler: @escaping StoreHandler) {
+            register(name, spec, scoped: scoped, body: .read(handler, fastPath: fastPath, executor: storeExecutor))
+        }
+
         mutating func register(_ name: String, _ spec: MethodSpec, scoped: Bool = true, beforeAuth: Bool = false,
-                               writer: ProfilesDatabase?, handler: @escaping Handler) {
+                               body: Body) {
             precondition(methods[name] == nil, "method \(name) registered twice")
             var spec = spec.adding(errors: [.invalidParams, .internalError, .overloaded])
+            // A method that needs the database fails so while it cannot be reached.
+            if case .immediate = body {} else { spec = spec.adding(errors: [.unavailable]) }
             if !beforeAuth { spec = spec.adding(errors: [.unauthenticated]) }
             if scoped {
                 spec = spec.adding(.optional("workspace", Schema.workspace,
@@ -112,8 +138,7 @@ public final class CommandBus: Sendable {
             }
             let names = spec.params.map(\.name)
             precondition(Set(names).count == names.count, "method \(name) describes a param twice")
-            methods[name] = Registration(name: name, spec: spec, scoped: scoped, beforeAuth: beforeAuth,
-                                         writer: writer, handler: handler)
+            methods[name] = Registration(name: name, spec: spec, scoped: scoped, beforeAuth: beforeAuth, body: body)
         }
     }
 
@@ -123,8 +148,8 @@ public final class CommandBus: Sendable {
     /// Every method with its description, sorted by name.
     var describedMethods: [Method] { methods.values.sorted { $0.name < $1.name } }
 
-    /// How the server runs a call: a write is deferred (`DeferredCall`),
-    /// anything else runs at once.
+    /// How the server runs a call: one that needs the store is deferred
+    /// (`DeferredCall`), anything else runs at once.
     public enum Route: Sendable {
         case deferred(DeferredCall)
         case immediate(Method?)
@@ -134,8 +159,9 @@ public final class CommandBus: Sendable {
     /// `DeferredCall`.
     public func route(_ request: Request) -> Route {
         let method = methods[request.method]
-        if let method, method.writer != nil { return .deferred(DeferredCall(bus: self, method: method, request: request)) }
-        return .immediate(method)
+        guard let method else { return .immediate(nil) }
+        if case .immediate = method.body { return .immediate(method) }
+        return .deferred(DeferredCall(bus: self, method: method, request: request))
     }
 
     /// Runs a call routed `.immediate`. Returns nil for a notification (it
@@ -143,10 +169,10 @@ public final class CommandBus: Sendable {
     public func dispatch(_ request: Request, method: Method?, session: Session) -> Response? {
         let started = DispatchTime.now().uptimeNanoseconds
         let outcome: Response.Outcome
-        if let method {
+        if let method, case .immediate(let handler) = method.body {
             do {
                 let (params, context) = try prepare(method, request, session)
-                outcome = .result(try method.handler(params, context))
+                outcome = .result(try handler(params, context))
             } catch {
                 outcome = self.outcome(of: error, method: method, connectionID: session.connectionID)
             }
@@ -181,28 +207,50 @@ public final class CommandBus: Sendable {
             return .answered(finish(request, method: method, outcome: outcome(of: error, method: method, connectionID: session.connectionID),
                                     connectionID: session.connectionID, started: started))
         }
-        let result = DeferredResult()
+        let (params, context) = prepared
         let connectionID = session.connectionID
-        method.writer!.submit({ [handler = method.handler] in
-            result.value = try handler(prepared.0, prepared.1)
-        }, done: { [self] failure in
-            let outcome: Response.Outcome
-            if let failure {
-                outcome = self.outcome(of: failure, method: method, connectionID: connectionID)
-            } else {
-                outcome = .result(result.value!)
+        let answer: @Sendable (Response.Outcome) -> Response? = { [self] outcome in
+            finish(request, method: method, outcome: outcome, connectionID: connectionID, started: started)
+        }
+        switch method.body {
+        case .immediate:
+            preconditionFailure("\(method.name) is not a deferred method")
+        case .read(let handler, let fastPath, let executor):
+            do {
+                if let fastPath, let result = try fastPath(params, context) { return .answered(answer(.result(result))) }
+            } catch {
+                return .answered(answer(outcome(of: error, method: method, connectionID: connectionID)))
             }
-            result.value = nil
-            completion(finish(request, method: method, outcome: outcome, connectionID: connectionID, started: started))
-        })
-        return .pending
+            let immediate = ImmediateCall.start(on: executor, { [self] () async -> Response.Outcome in
+                do { return .result(try await handler(params, context)) } catch {
+                    return outcome(of: error, method: method, connectionID: connectionID)
+                }
+            }, later: { outcome in completion(answer(outcome)) })
+            guard let outcome = immediate else { return .pending }
+            return .answered(answer(outcome))
+        case .write(let handler, let store):
+            let result = DeferredResult()
+            store.submitWrite({
+                result.set(try await handler(params, context))
+            }, done: { [self] failure in
+                let outcome: Response.Outcome
+                if let failure {
+                    outcome = self.outcome(of: failure, method: method, connectionID: connectionID)
+                } else {
+                    outcome = .result(result.take())
+                }
+                completion(answer(outcome))
+            })
+            return .pending
+        }
     }
 
-    /// Carries a deferred call's result from its body to its `done`.
-    /// `@unchecked Sendable`: both run on the writer's thread, one after
-    /// the other.
-    private final class DeferredResult: @unchecked Sendable {
-        var value: (any RPCResult)?
+    /// Carries a write's result from its body to its `done`, which the
+    /// store calls after the body has returned.
+    private final class DeferredResult: Sendable {
+        private let value = Mutex<(any RPCResult)?>(nil)
+        func set(_ result: any RPCResult) { value.withLock { $0 = result } }
+        func take() -> any RPCResult { value.withLock { $0.take()! } }
     }
 
     /// Counts the call and tells the observer; the response, or nil for a

@@ -31,15 +31,15 @@ public protocol EventPusher: AnyObject, Sendable {
 ///
 /// `@unchecked Sendable`: `subscriptions` is guarded by `lock`.
 public final class EventFeed: @unchecked Sendable {
-    let database: ProfilesDatabase
+    let store: any ProfileStore
     private let lock = NSLock()
     private var subscriptions: [ObjectIdentifier: Subscription] = [:]
     /// Events read per step of a subscription's catch-up.
     static let batch = 500
 
-    public init(database: ProfilesDatabase) {
-        self.database = database
-        database.committed.observe { [weak self] in self?.wakeAll() }
+    public init(store: any ProfileStore) {
+        self.store = store
+        store.committed.observe { [weak self] in self?.wakeAll() }
     }
 
     func add(_ subscription: Subscription) {
@@ -59,7 +59,8 @@ public final class EventFeed: @unchecked Sendable {
 /// One connection's subscription: sends the events of its workspace after
 /// `lastSeq`, in seq order, as `event` notifications.
 ///
-/// `@unchecked Sendable`: `lastSeq` and `active` are touched only on the
+/// `@unchecked Sendable`: `lastSeq`, `active`, `reading` and `readAgain`
+/// are touched only on the
 /// pusher's queue; `scheduled` is guarded by `lock`.
 final class Subscription: @unchecked Sendable {
     private let feed: EventFeed
@@ -67,6 +68,10 @@ final class Subscription: @unchecked Sendable {
     private let pusher: any EventPusher
     private var lastSeq: Int64
     private var active = true
+    /// A read of the store is in flight, and another was asked for
+    /// meanwhile (both on the pusher's queue).
+    private var reading = false
+    private var readAgain = false
     private let lock = NSLock()
     private var scheduled = false
 
@@ -97,29 +102,59 @@ final class Subscription: @unchecked Sendable {
         // Cleared before reading, so a commit during the read queues
         // another pump rather than being missed.
         lock.withLock { scheduled = false }
+        if reading {
+            // A read is in flight (PostgreSQL): it reads again when done.
+            readAgain = true
+            return
+        }
+        read()
+    }
+
+    /// Reads and pushes until caught up. A read the store answers at once
+    /// (SQLite) is pushed in this loop; one it answers later is pushed by
+    /// `deliver` on the pusher's queue, which then goes on reading.
+    private func read() {
         while active && !pusher.holdsPushes {
-            let events: [FeedEvent]
-            do {
-                events = try feed.database.events(workspace: workspace, after: lastSeq, limit: EventFeed.batch)
-            } catch {
-                // Retention removed events this subscriber had not yet
-                // received (or the database failed): it must not go on with
-                // a gap. Disconnected, it learns why when it subscribes again.
+            reading = true
+            readAgain = false
+            let immediate = ImmediateCall.start(on: feed.store.executor, { [feed, workspace, lastSeq] () async -> Result<[FeedEvent], any Error> in
+                do { return .success(try await feed.store.events(workspace: workspace, after: lastSeq, limit: EventFeed.batch)) }
+                catch { return .failure(error) }
+            }, later: { result in
+                self.pusher.queue.async {
+                    if self.push(result) { self.read() }
+                }
+            })
+            guard let result = immediate, push(result) else { return }
+        }
+    }
+
+    /// Pushes what a read returned (on the pusher's queue); true when
+    /// there may be more to read.
+    private func push(_ result: Result<[FeedEvent], any Error>) -> Bool {
+        reading = false
+        guard active else { return false }
+        let events: [FeedEvent]
+        switch result {
+        case .success(let read): events = read
+        case .failure:
+            // Retention removed events this subscriber had not yet
+            // received (or the database failed): it must not go on with
+            // a gap. Disconnected, it learns why when it subscribes again.
+            cancel()
+            pusher.subscriptionEnded()
+            pusher.disconnect()
+            return false
+        }
+        for event in events {
+            guard pusher.push(Envelope.encodeNotification(method: "event", params: event)) else {
                 cancel()
                 pusher.subscriptionEnded()
-                pusher.disconnect()
-                return
+                return false
             }
-            for event in events {
-                guard pusher.push(Envelope.encodeNotification(method: "event", params: event)) else {
-                    cancel()
-                    pusher.subscriptionEnded()
-                    return
-                }
-                lastSeq = event.seq
-            }
-            if events.count < EventFeed.batch { return }
+            lastSeq = event.seq
         }
+        return events.count == EventFeed.batch || readAgain
     }
 }
 

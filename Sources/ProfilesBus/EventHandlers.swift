@@ -4,27 +4,27 @@ import ProfilesStore
 
 /// events.read / subscribe / unsubscribe: the change feed (SPEC §9).
 extension CommandBus.Registry {
-    mutating func registerEventMethods(database: ProfilesDatabase, feed: EventFeed) {
-        register("events.read", MethodSpec(
+    mutating func registerEventMethods(store: any ProfileStore, feed: EventFeed) {
+        registerRead("events.read", MethodSpec(
             "A page of the workspace's change feed, oldest first.",
             params: [.optional("after", Schema.seq, "events with a greater seq (default: from the oldest kept)"), .limit],
             result: Schema.ref("EventPage"), errors: [.conflict])) { p, ctx in
             // Without `after`, the page starts at the oldest event kept.
             let after = try p.raw("after") == nil ? nil : p.sequence("after")
-            return EventPage(try database.feedPage(workspace: ctx.workspace, after: after, limit: p.limit()))
+            return EventPage(try await store.feedPage(workspace: ctx.workspace, after: after, limit: p.limit()))
         }
 
-        register("events.subscribe", MethodSpec(
+        registerRead("events.subscribe", MethodSpec(
             "Pushes every event after `after` as `event` notifications on this connection.",
             params: [.optional("after", Schema.seq, "replay events after this seq first (default: only new events)")],
             result: Schema.record(["subscribed": Schema.constant(true), "after": Schema.seq]), errors: [.conflict])) { p, ctx in
             guard let pusher = ctx.session.pusher else {
                 throw DomainError.invalid("after", "this connection cannot receive pushed events")
             }
-            let after = try p.has("after") ? p.sequence("after") : database.lastEventSeq(workspace: ctx.workspace)
+            let after = try p.has("after") ? p.sequence("after") : await store.lastEventSeq(workspace: ctx.workspace)
             // Fails now, rather than in the push, when retention already
             // removed events the subscriber would need.
-            _ = try database.events(workspace: ctx.workspace, after: after, limit: 0)
+            _ = try await store.events(workspace: ctx.workspace, after: after, limit: 0)
             ctx.session.subscription?.cancel()
             let subscription = Subscription(feed: feed, workspace: ctx.workspace, after: after, pusher: pusher)
             ctx.session.subscription = subscription

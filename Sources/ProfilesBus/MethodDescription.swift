@@ -30,6 +30,7 @@ public enum MethodError: String, Sendable, CaseIterable {
     case conflict
     case storageFull = "storage_full"
     case overloaded
+    case unavailable
 
     public var type: String { rawValue }
 
@@ -42,7 +43,7 @@ public enum MethodError: String, Sendable, CaseIterable {
         case .notFound: -32004
         case .conflict: -32009
         case .storageFull: -32010
-        case .overloaded: -32029
+        case .overloaded, .unavailable: -32029
         }
     }
 
@@ -56,6 +57,7 @@ public enum MethodError: String, Sendable, CaseIterable {
         case .unauthenticated: .unauthenticated
         case .overloaded: .overloaded
         case .storageFull: .storageFull
+        case .unavailable: .unavailable
         }
     }
 
@@ -70,6 +72,7 @@ public enum MethodError: String, Sendable, CaseIterable {
         case .conflict: "uniqueness, version mismatch or reuse of an idempotency_key; data.reason says which"
         case .storageFull: "the disk holding the database is full; nothing of the write was kept"
         case .overloaded: "too many connections or the server is shutting down; retry"
+        case .unavailable: "the database cannot be reached for now (PostgreSQL restarting, a network cut); nothing was written; retry"
         }
     }
 }

@@ -3,22 +3,22 @@ import ProfilesStore
 
 /// moment.create / get / update / list
 extension CommandBus.Registry {
-    mutating func registerMomentMethods(database: ProfilesDatabase) {
+    mutating func registerMomentMethods(store: any ProfileStore) {
         registerWrite("moment.create", MethodSpec(
             "Records a conversation (ticket) with a contact.",
             params: [.required("contact_id", Schema.id), .optional("ticket_id", Schema.text(max: 255), "unique per workspace"),
                      .optional("subject", Schema.text(max: 500)), .optional("status", Schema.enum(MomentStatus.self), "default open"),
                      .optional("started_at", Schema.timestampParam, "default now")],
-            result: Schema.ref("Moment"), errors: [.notFound, .conflict]), database: database,
+            result: Schema.ref("Moment"), errors: [.notFound, .conflict]), store: store,
                       feed: .named("moment.created")) { p, ctx in
-            try database.createMoment(
+            try await store.createMoment(
                 workspace: ctx.workspace, contactID: p.id("contact_id"), ticketID: p.ticketID(), subject: p.subject(),
                 status: p.optionalEnum("status", MomentStatus.self) ?? .open, startedAt: p.timestamp("started_at"))
         }
 
-        register("moment.get", MethodSpec("One contact moment.", params: [.required("id", Schema.id)], result: Schema.ref("Moment"),
+        registerRead("moment.get", MethodSpec("One contact moment.", params: [.required("id", Schema.id)], result: Schema.ref("Moment"),
                                           errors: [.notFound])) { p, ctx in
-            try database.moment(workspace: ctx.workspace, id: p.id("id"))
+            try await store.moment(workspace: ctx.workspace, id: p.id("id"))
         }
 
         registerWrite("moment.update", MethodSpec(
@@ -26,16 +26,16 @@ extension CommandBus.Registry {
             params: [.required("id", Schema.id), .optional("status", Schema.enum(MomentStatus.self)),
                      .optional("subject", Schema.nullable(Schema.text(max: 500)), "null clears the subject"),
                      .optional("last_activity_at", Schema.timestampParam)],
-            result: Schema.ref("Moment"), errors: [.notFound]), database: database,
+            result: Schema.ref("Moment"), errors: [.notFound]), store: store,
                       feed: .named("moment.updated")) { p, ctx in
             // `subject: null` clears it; absent leaves it.
             let subject: String?? = p.has("subject") ? .some(try p.subject()) : nil
             let change = MomentChange(status: try p.optionalEnum("status", MomentStatus.self), subject: subject,
                                       lastActivityAt: try p.timestamp("last_activity_at"))
-            return try database.updateMoment(workspace: ctx.workspace, id: p.id("id"), change: change)
+            return try await store.updateMoment(workspace: ctx.workspace, id: p.id("id"), change: change)
         }
 
-        register("moment.list", MethodSpec(
+        registerRead("moment.list", MethodSpec(
             "A page of the moments of a profile or of a contact (exactly one of the two), newest started_at first.",
             params: [.optional("profile_id", Schema.id, "give this or contact_id"), .optional("contact_id", Schema.id, "give this or profile_id"),
                      .optional("status", Schema.enum(MomentStatus.self)), .limit, .cursor],
@@ -47,7 +47,7 @@ extension CommandBus.Registry {
             case (nil, nil): throw DomainError.invalid("profile_id", "give exactly one of profile_id and contact_id")
             case (_?, _?): throw DomainError.invalid("contact_id", "give exactly one of profile_id and contact_id, not both")
             }
-            return try database.listMoments(workspace: ctx.workspace, owner: owner, status: p.optionalEnum("status", MomentStatus.self),
+            return try await store.listMoments(workspace: ctx.workspace, owner: owner, status: p.optionalEnum("status", MomentStatus.self),
                                             limit: p.limit(), cursor: p.optionalString("cursor"))
         }
     }

@@ -4,29 +4,38 @@ import ProfilesStore
 
 /// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export / erase
 extension CommandBus.Registry {
-    mutating func registerProfileMethods(database: ProfilesDatabase, cache: ProfileAnswerCache) {
+    mutating func registerProfileMethods(store: any ProfileStore, cache: ProfileAnswerCache?) {
         registerWrite("profile.create", MethodSpec(
             "Creates a profile, with field values and contacts.",
             params: [.required("name", Schema.text(max: 200)), .fields("values by field key"), .region,
                      .optional("contact_ids", Schema.array(Schema.id, maxItems: 500, unique: true), "contacts to attach"),
                      .move],
-            result: Schema.ref("Profile"), errors: [.notFound, .conflict]), database: database,
+            result: Schema.ref("Profile"), errors: [.notFound, .conflict]), store: store,
                       feed: .named("profile.created")) { p, ctx in
             let name = try Validation.name(p.string("name"))
             let fields = try p.fieldPatch("fields") ?? [:]
             let contactIDs = try p.optionalIDArray("contact_ids") ?? []
             guard Set(contactIDs).count == contactIDs.count else { throw DomainError.invalid("contact_ids", "must not repeat an id") }
             guard contactIDs.count <= 500 else { throw DomainError.invalid("contact_ids", "at most 500 contacts") }
-            return try database.createProfile(workspace: ctx.workspace, name: name, fields: fields, region: p.region(),
+            return try await store.createProfile(workspace: ctx.workspace, name: name, fields: fields, region: p.region(),
                                               contactIDs: contactIDs,
                                               move: p.bool("move", default: false))
         }
 
-        register("profile.get", MethodSpec(
+        registerRead("profile.get", MethodSpec(
             "One profile, with its contacts, notes (50 newest) and moments (50 newest) when asked.",
             params: [.required("id", Schema.id),
                      .optional("include", Schema.array(Schema.enum(ProfileInclude.self)), "the parts to add")],
-            result: Schema.ref("ProfileDetail"), errors: [.notFound])) { p, ctx in
+            result: Schema.ref("ProfileDetail"), errors: [.notFound]),
+            // The profile alone is what is read most: from the cache when
+            // it can be (ProfileAnswerCache says why it is never stale),
+            // without starting a task.
+            fastPath: { p, ctx in
+                guard p.raw("include") == nil, let cache, case .hit(let answer)? = cache.lookup(id: try p.id("id"), workspace: ctx.workspace) else {
+                    return nil
+                }
+                return EncodedAnswer(json: answer)
+            }) { p, ctx in
             var include = Set<ProfileInclude>()
             for word in try p.optionalStringArray("include") ?? [] {
                 guard let part = ProfileInclude(rawValue: word) else {
@@ -35,17 +44,15 @@ extension CommandBus.Registry {
                 include.insert(part)
             }
             let id = try p.id("id")
-            // The profile alone is what is read most: from the cache when
-            // it can be (ProfileAnswerCache says why it is never stale).
-            guard include.isEmpty, let cached = cache.lookup(id: id, workspace: ctx.workspace) else {
-                return try database.profile(workspace: ctx.workspace, id: id, include: include)
+            guard include.isEmpty, let cache, let cached = cache.lookup(id: id, workspace: ctx.workspace) else {
+                return try await store.profile(workspace: ctx.workspace, id: id, include: include)
             }
             switch cached {
             case .hit(let answer):
                 return EncodedAnswer(json: answer)
             case .miss(let miss):
                 var answer: [UInt8] = []
-                try database.profile(workspace: ctx.workspace, id: id, include: []).writeJSON(to: &answer)
+                try await store.profile(workspace: ctx.workspace, id: id, include: []).writeJSON(to: &answer)
                 cache.store(id: id, workspace: ctx.workspace, answer: answer, after: miss)
                 return EncodedAnswer(json: answer)
             }
@@ -55,58 +62,58 @@ extension CommandBus.Registry {
             "Renames a profile or changes field values (a partial patch; null removes a value).",
             params: [.required("id", Schema.id), .optional("name", Schema.text(max: 200)), .fields("a patch: null removes a value"),
                      .region, .expectedVersion],
-            result: Schema.ref("Profile"), errors: [.notFound, .conflict]), database: database,
+            result: Schema.ref("Profile"), errors: [.notFound, .conflict]), store: store,
                       feed: .named("profile.updated")) { p, ctx in
             let name = try p.optionalString("name").map { name throws(DomainError) in try Validation.name(name) }
-            return try database.updateProfile(workspace: ctx.workspace, id: p.id("id"), name: name, fields: p.fieldPatch("fields"),
+            return try await store.updateProfile(workspace: ctx.workspace, id: p.id("id"), name: name, fields: p.fieldPatch("fields"),
                                               region: p.region(), expectedVersion: p.optionalInteger("expected_version"))
         }
 
         registerWrite("profile.delete", MethodSpec(
             "Deletes a profile and its notes; its contacts are detached, not deleted.",
             params: [.required("id", Schema.id), .expectedVersion],
-            result: Schema.ref("ProfileDeletion"), errors: [.notFound, .conflict]), database: database,
+            result: Schema.ref("ProfileDeletion"), errors: [.notFound, .conflict]), store: store,
                       feed: .named("profile.deleted")) { p, ctx in
-            try database.deleteProfile(workspace: ctx.workspace, id: p.id("id"), expectedVersion: p.optionalInteger("expected_version"))
+            try await store.deleteProfile(workspace: ctx.workspace, id: p.id("id"), expectedVersion: p.optionalInteger("expected_version"))
         }
 
-        register("profile.list", MethodSpec(
+        registerRead("profile.list", MethodSpec(
             "A page of profiles; query matches names, contact identifiers and contact names.",
             params: [.query, .optional("sort", Schema.enum(ProfileSort.self), "default name"), .limit, .cursor],
             result: Schema.ref("ProfilePage"))) { p, ctx in
             let query = try p.searchQuery()
-            return try database.listProfiles(workspace: ctx.workspace, query: query, sort: p.optionalEnum("sort", ProfileSort.self) ?? .name,
+            return try await store.listProfiles(workspace: ctx.workspace, query: query, sort: p.optionalEnum("sort", ProfileSort.self) ?? .name,
                                              limit: p.limit(), cursor: p.optionalString("cursor"))
         }
 
         registerWrite("profile.attach_contact", MethodSpec(
             "Attaches a contact to a profile; one in another profile is a conflict unless move is true.",
             params: [.required("profile_id", Schema.id), .required("contact_id", Schema.id), .move],
-            result: Schema.ref("Profile"), errors: [.notFound, .conflict]), database: database,
+            result: Schema.ref("Profile"), errors: [.notFound, .conflict]), store: store,
                       feed: .named("contact.attached") { (_: Profile, p) in p.raw("contact_id") ?? .null }) { p, ctx in
-            try database.attachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"),
+            try await store.attachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"),
                                        move: p.bool("move", default: false))
         }
 
         registerWrite("profile.detach_contact", MethodSpec(
             "Detaches a contact from its profile.", params: [.required("profile_id", Schema.id), .required("contact_id", Schema.id)],
-            result: Schema.ref("ContactDetachment"), errors: [.notFound]), database: database,
+            result: Schema.ref("ContactDetachment"), errors: [.notFound]), store: store,
                       feed: .named("contact.detached") { (detachment: ContactDetachment, _) in .int(detachment.contactID) }) { p, ctx in
-            try database.detachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"))
+            try await store.detachContact(workspace: ctx.workspace, profileID: p.id("profile_id"), contactID: p.id("contact_id"))
         }
 
         registerWrite("profile.merge", MethodSpec(
             "Moves from's contacts and notes into into, keeps into's values where both have one, deletes from.",
             params: [.required("into", Schema.id, "the profile that stays"), .required("from", Schema.id, "the profile absorbed"), .dryRun],
-            result: Schema.ref("ProfileMerge"), errors: [.notFound]), database: database,
+            result: Schema.ref("ProfileMerge"), errors: [.notFound]), store: store,
                       feed: .named("profile.merged") { (merge: ProfileMerge, _) in .int(merge.into) }) { p, ctx in
             let into = try p.id("into")
             let from = try p.id("from")
             guard into != from else { throw DomainError.invalid("from", "must be another profile than into") }
-            return try database.mergeProfiles(workspace: ctx.workspace, into: into, from: from, dryRun: p.bool("dry_run", default: false))
+            return try await store.mergeProfiles(workspace: ctx.workspace, into: into, from: from, dryRun: p.bool("dry_run", default: false))
         }
 
-        register("profile.suggestions", MethodSpec(
+        registerRead("profile.suggestions", MethodSpec(
             "Candidate profiles (or unassigned contacts) for the same person as a profile or a contact (exactly one of the two).",
             params: [.optional("profile_id", Schema.id, "give this or contact_id"), .optional("contact_id", Schema.id, "give this or profile_id"),
                      .limit],
@@ -118,22 +125,22 @@ extension CommandBus.Registry {
             case (.some, .some): throw DomainError.invalid("contact_id", "give either profile_id or contact_id, not both")
             case (nil, nil): throw DomainError.invalid("profile_id", "is required (or contact_id)")
             }
-            return try database.suggestions(workspace: ctx.workspace, subject: subject, limit: p.limit())
+            return try await store.suggestions(workspace: ctx.workspace, subject: subject, limit: p.limit())
         }
 
-        register("profile.export", MethodSpec(
+        registerRead("profile.export", MethodSpec(
             "Everything stored about one profile (data-subject access).", params: [.required("id", Schema.id)],
             result: Schema.ref("ProfileExport"), errors: [.notFound])) { p, ctx in
-            try database.exportProfile(workspace: ctx.workspace, id: p.id("id"))
+            try await store.exportProfile(workspace: ctx.workspace, id: p.id("id"))
         }
 
         // The event carries ids and counts only (params `id`, `dry_run`).
         registerWrite("profile.erase", MethodSpec(
             "Erases a profile, its contacts, moments, notes, values and every feed event holding them.",
             params: [.required("id", Schema.id), .dryRun],
-            result: Schema.ref("ProfileErasure"), errors: [.notFound]), database: database,
+            result: Schema.ref("ProfileErasure"), errors: [.notFound]), store: store,
                       feed: .named("profile.erased")) { p, ctx in
-            try database.eraseProfile(workspace: ctx.workspace, id: p.id("id"), dryRun: p.bool("dry_run", default: false))
+            try await store.eraseProfile(workspace: ctx.workspace, id: p.id("id"), dryRun: p.bool("dry_run", default: false))
         }
     }
 }

@@ -6,7 +6,7 @@ import ProfilesStore
 /// `ping`, `hello`, `rpc.discover`, `health`, `stats`: the methods that
 /// work before and without any workspace.
 extension CommandBus.Registry {
-    public mutating func registerSystemMethods(database: ProfilesDatabase, info: ServerInfo) {
+    public mutating func registerSystemMethods(store: any ProfileStore, info: ServerInfo) {
         register("ping", MethodSpec("Liveness check.", result: Schema.constant("pong")), scoped: false, beforeAuth: true) { _, _ in "pong" }
 
         register("hello", MethodSpec("What the server is and every method it offers, sorted.", result: Schema.ref("Hello")),
@@ -21,20 +21,17 @@ extension CommandBus.Registry {
             OpenRPCDocument.build(methods: context.bus.describedMethods, info: info)
         }
 
-        register("health", MethodSpec("A real round trip to the database; degraded while writes fail for lack of disk space.",
-                                       result: Schema.ref("Health")), scoped: false) { _, _ in
-            // A real round trip to SQLite, not a cached flag.
-            let mode = try database.journalMode()
-            if database.isOutOfSpace {
-                return Health(status: "degraded", database: "ok", journalMode: mode,
-                              reason: "the disk holding the database is full: writes fail with storage_full, reads go on")
-            }
-            return Health(status: "ok", database: "ok", journalMode: mode, reason: nil)
+        registerRead("health", MethodSpec("A real round trip to the database; degraded while writes fail for lack of disk space or the database cannot be reached.",
+                                           result: Schema.ref("Health")), scoped: false) { _, _ in
+            // A real round trip to the database, not a cached flag.
+            let health = try await store.health()
+            let status = health.database == "ok" && health.degradedReason == nil ? "ok" : "degraded"
+            return Health(status: status, database: health.database, journalMode: health.journalMode, reason: health.degradedReason)
         }
 
-        register("stats", MethodSpec("Counters of the running server; a token limited to some workspaces sees only its workspace's entities.",
+        registerRead("stats", MethodSpec("Counters of the running server; a token limited to some workspaces sees only its workspace's entities.",
                                       result: Schema.ref("Stats"))) { _, context in
-            let counts = try database.entityCounts(workspace: context.workspace)
+            let counts = try await store.entityCounts(workspace: context.workspace)
             let uptime = Date().timeIntervalSince(context.bus.stats.startedAt)
             // A token limited to some workspaces is one tenant of several:
             // connections, requests and database size are everyone's
@@ -45,13 +42,12 @@ extension CommandBus.Registry {
                              entities: counts, workspace: context.workspace)
             }
             let connections = info.connections()
-            let sizes = database.fileSizes()
-            let group = database.groupCommitCounts
+            let storage = await store.storageStats()
             return Stats(
                 scope: "server", uptimeSeconds: uptime,
                 connections: .init(current: connections.current, total: connections.total),
                 requests: context.bus.stats.snapshot(),
-                database: .init(sizeBytes: sizes.database, walBytes: sizes.wal, commits: group.commits, writes: group.writes),
+                database: .init(sizeBytes: storage.sizeBytes, walBytes: storage.walBytes, commits: storage.commits, writes: storage.writes),
                 entities: counts, workspace: context.workspace)
         }
     }

@@ -66,18 +66,19 @@ extension CommandBus.Registry {
     ///
     /// A key seen within 24 h with the same params answers with the stored
     /// first answer and writes nothing; with other params it is a conflict.
-    mutating func registerWrite(_ name: String, _ spec: MethodSpec, database: ProfilesDatabase, feed: FeedEntry,
-                                handler: @escaping CommandBus.Handler) {
+    /// The whole handler runs as one `submitWrite` body (CommandBus.Body.write).
+    mutating func registerWrite(_ name: String, _ spec: MethodSpec, store: any ProfileStore, feed: FeedEntry,
+                                handler: @escaping CommandBus.StoreHandler) {
         let spec = spec.adding(.optional("idempotency_key", Schema.string(minLength: 1, maxLength: 200),
                                          "the same key with the same params within 24 h answers the first answer again"))
             .adding(errors: [.conflict, .storageFull])
-        register(name, spec, writer: database) { p, ctx in
+        register(name, spec, body: .write({ p, ctx in
             let key = try p.optionalString("idempotency_key")
             if let key, key.isEmpty || key.count > 200 {
                 throw DomainError.invalid("idempotency_key", "must be 1–200 characters")
             }
             let request = try Envelope.encodeJSON(JSONValue.object(p.values.filter { $0.key != "workspace" && $0.key != "idempotency_key" }))
-            if let key, let stored = try database.storedAnswer(workspace: ctx.workspace, key: key) {
+            if let key, let stored = try await store.storedAnswer(workspace: ctx.workspace, key: key) {
                 return try replay(stored, key: key, method: name, request: request)
             }
             let intent = WriteIntent(workspace: ctx.workspace, method: name, request: request, idempotencyKey: key) { value in
@@ -86,16 +87,16 @@ extension CommandBus.Registry {
                                    answer: try Envelope.encodeJSON(value))
             }
             do {
-                return try WriteIntent.$current.withValue(intent) { try handler(p, ctx) }
+                return try await WriteIntent.$current.withValue(intent) { try await handler(p, ctx) }
             } catch is IdempotencyKeyTaken {
                 // A concurrent call with the same key committed first; its
                 // answer is now stored.
-                guard let key, let stored = try database.storedAnswer(workspace: ctx.workspace, key: key) else {
+                guard let key, let stored = try await store.storedAnswer(workspace: ctx.workspace, key: key) else {
                     throw DomainError(kind: .conflict, message: "idempotency_key is in use by another request; retry")
                 }
                 return try replay(stored, key: key, method: name, request: request)
             }
-        }
+        }, store: store))
     }
 }
 

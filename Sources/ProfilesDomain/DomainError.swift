@@ -10,6 +10,9 @@ public struct DomainError: Error, Sendable, Equatable {
         case overloaded
         /// The disk holding the database is full (SPEC §4 `storage_full`).
         case storageFull
+        /// The database cannot be reached for now (SPEC §4 `unavailable`,
+        /// PostgreSQL only): nothing was written, and a retry may succeed.
+        case unavailable
     }
 
     /// Extra machine-readable facts, e.g. `current_version` on a conflict.

@@ -17,6 +17,8 @@ public enum PostgresStoreError: Error, Sendable, Equatable, CustomStringConverti
     case unknownMigrations([String])
     /// The server or database cannot hold this schema.
     case unsupportedServer(String)
+    /// An operation not written yet (the store is being built).
+    case notYetImplemented(String)
 
     /// `error` as a `PostgresStoreError` when it is one of the above,
     /// unwrapping postgres-nio's `PostgresTransactionError`; otherwise
@@ -66,7 +68,7 @@ public enum PostgresStoreError: Error, Sendable, Equatable, CustomStringConverti
             default:
                 return .conflict("the write collides with a row that exists", reason: "duplicate")
             }
-        case .serializationFailure, .unknownMigrations, .unsupportedServer:
+        case .serializationFailure, .unknownMigrations, .unsupportedServer, .notYetImplemented:
             return nil
         }
     }
@@ -81,6 +83,8 @@ public enum PostgresStoreError: Error, Sendable, Equatable, CustomStringConverti
             "the PostgreSQL database holds migrations this binary does not know (\(names.joined(separator: ", "))): it was migrated by a newer profiles-server; run that one"
         case .unsupportedServer(let reason):
             "cannot use this PostgreSQL database: \(reason)"
+        case .notYetImplemented(let operation):
+            "\(operation) is not yet implemented on PostgreSQL"
         }
     }
 }

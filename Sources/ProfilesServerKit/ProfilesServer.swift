@@ -3,6 +3,8 @@ import Logging
 import ProfilesBus
 import Prometheus
 import ProfilesProtocol
+import ProfilesPostgres
+import ProfilesSQLite
 import ProfilesStore
 import ProfilesTransport
 
@@ -12,7 +14,14 @@ public final class ProfilesServer: Sendable {
     public static let version = "0.1.0"
 
     public let configuration: ServerConfiguration
-    public let database: ProfilesDatabase
+    /// The store the bus runs on: SQLite (the default) or PostgreSQL.
+    public let store: any ProfileStore
+    /// The SQLite store, for what only it has (its file, its pragmas);
+    /// a SQLite-only caller's mistake to ask it of a PostgreSQL server.
+    public var database: ProfilesDatabase {
+        guard let database = store as? ProfilesDatabase else { preconditionFailure("this server runs on PostgreSQL, not SQLite") }
+        return database
+    }
     public let bus: CommandBus
     /// Nil unless `configuration.metricsPort` is set.
     public let metrics: ServerMetrics?
@@ -20,8 +29,9 @@ public final class ProfilesServer: Sendable {
     private let metricsListener: TCPServer?
     private let pruner: JournalPruner
     private let logger: Logger
-    /// Held until `shutdown`: no second server serves the same file.
-    private let fileLock: DatabaseFileLock
+    /// Held until `shutdown`: no second server serves the same file
+    /// (nil with PostgreSQL, which many nodes share).
+    private let fileLock: DatabaseFileLock?
 
     /// `metricsRegistry`: where the metrics go when `metricsPort` is set
     /// (the executable passes the one it bootstrapped `MetricsSystem`
@@ -37,11 +47,16 @@ public final class ProfilesServer: Sendable {
             guard address.isLoopback else { throw ProtectedModeError(host: configuration.host) }
         }
         let authRequired = tokens != nil
-        fileLock = try DatabaseFileLock(databasePath: configuration.databasePath)
-        let database = try ProfilesDatabase(path: configuration.databasePath, synchronous: configuration.synchronous,
-                                            logger: logger)
-        self.database = database
-        pruner = JournalPruner(database: database, retention: configuration.eventsRetention, logger: logger)
+        let store: any ProfileStore
+        if let url = configuration.postgresURL {
+            fileLock = nil
+            store = try PostgresStore(url: url, logger: logger)
+        } else {
+            fileLock = try DatabaseFileLock(databasePath: configuration.databasePath)
+            store = try ProfilesDatabase(path: configuration.databasePath, synchronous: configuration.synchronous, logger: logger)
+        }
+        self.store = store
+        pruner = JournalPruner(store: store, retention: configuration.eventsRetention, logger: logger)
 
         let limits = ConnectionLimits(maxLineBytes: configuration.maxLineBytes, maxOutputBytes: configuration.maxOutputBytes,
                                       idleTimeout: configuration.idleTimeout, closeTimeout: configuration.closeTimeout)
@@ -85,7 +100,7 @@ public final class ProfilesServer: Sendable {
                                       slowNanoseconds: configuration.slowRequestMilliseconds.map { UInt64(max(0, $0) * 1e6) },
                                       metrics: metrics)
         let bus = CommandBus(logger: logger, observer: telemetry) { registry in
-            registry.registerAllMethods(database: database, info: info, tokens: tokens, feed: EventFeed(database: database),
+            registry.registerAllMethods(store: store, info: info, tokens: tokens, feed: EventFeed(store: store),
                                         answerCacheBytes: configuration.answerCacheMegabytes << 20)
         }
         busBox.bus = bus
@@ -130,12 +145,16 @@ public final class ProfilesServer: Sendable {
         }
         pruner.stop()
         do {
-            try database.checkpoint()
-            try database.close()
+            if let database = store as? ProfilesDatabase {
+                try database.checkpoint()
+                try database.close()
+            } else if let postgres = store as? PostgresStore {
+                postgres.close()
+            }
         } catch {
             logger.error("closing the database failed", metadata: ["error": "\(error)"])
         }
-        fileLock.release()
+        fileLock?.release()
         logger.info("stopped")
         return drained
     }

@@ -1,4 +1,6 @@
+import ProfilesPostgres
 import Foundation
+import ProfilesSQLite
 import ProfilesStore
 
 /// Everything `profiles-server` can be told (SPEC §10), with its defaults.
@@ -6,6 +8,9 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 7411
     public var databasePath = "./data/profiles.sqlite"
+    /// Set: the server runs on this PostgreSQL database (`--db postgres://…`)
+    /// and `databasePath` and `synchronous` are not used.
+    public var postgresURL: PostgresURL?
     public var maxConnections = 1024
     public var maxLineBytes = 1 << 20
     /// Unsent output per connection above which reading from it pauses.

@@ -16,7 +16,7 @@ public final class CommitSignal: @unchecked Sendable {
         lock.withLock { observers.append(observer) }
     }
 
-    func fire() {
+    package func fire() {
         for observer in lock.withLock({ observers }) { observer() }
     }
 }

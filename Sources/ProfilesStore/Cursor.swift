@@ -6,8 +6,8 @@ import ProfilesDomain
 /// item of a page, base64url-encoded. Clients pass them back unchanged. A
 /// cursor sent with another scope than it was made for is refused rather
 /// than silently paging another list (SPEC §7).
-enum Cursor {
-    static func encode(kind: String, scope: String, _ values: [String]) -> String {
+package enum Cursor {
+    package static func encode(kind: String, scope: String, _ values: [String]) -> String {
         let text = ([kind, fingerprint(scope)] + values).joined(separator: "\u{1F}")
         return Data(text.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -15,7 +15,7 @@ enum Cursor {
     }
 
     /// The `count` values of a cursor of `kind` made for `scope`.
-    static func decode(_ cursor: String, kind: String, scope: String, count: Int) throws(DomainError) -> [String] {
+    package static func decode(_ cursor: String, kind: String, scope: String, count: Int) throws(DomainError) -> [String] {
         var b64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
         guard let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8) else {
@@ -30,7 +30,7 @@ enum Cursor {
     }
 
     /// A cursor holding one id (lists ordered by id).
-    static func id(_ cursor: String?, kind: String, scope: String) throws(DomainError) -> Int64? {
+    package static func id(_ cursor: String?, kind: String, scope: String) throws(DomainError) -> Int64? {
         guard let cursor else { return nil }
         let parts = try decode(cursor, kind: kind, scope: scope, count: 1)
         guard let id = Int64(parts[0]) else { throw notOurs }
@@ -38,7 +38,7 @@ enum Cursor {
     }
 
     /// A cursor holding an integer sort key and an id.
-    static func pair(_ cursor: String?, kind: String, scope: String) throws(DomainError) -> (Int64, Int64)? {
+    package static func pair(_ cursor: String?, kind: String, scope: String) throws(DomainError) -> (Int64, Int64)? {
         guard let cursor else { return nil }
         let parts = try decode(cursor, kind: kind, scope: scope, count: 2)
         guard let key = Int64(parts[0]), let id = Int64(parts[1]) else { throw notOurs }
@@ -48,11 +48,11 @@ enum Cursor {
     /// The scope of a call from its params, in a fixed order; nil values
     /// are written as absent, so `"query":""` and no query differ only
     /// where the list treats them differently (callers pass what they use).
-    static func scope(_ members: (String, String?)...) -> String {
+    package static func scope(_ members: (String, String?)...) -> String {
         members.map { "\($0.0)=\($0.1.map { "v" + $0 } ?? "-")" }.joined(separator: "\u{1E}")
     }
 
-    static let notOurs = DomainError.invalid("cursor", "is not a cursor returned by this list")
+    package static let notOurs = DomainError.invalid("cursor", "is not a cursor returned by this list")
 
     /// FNV-1a, 64 bits: stable across processes and versions (Swift's
     /// `Hasher` is seeded per process), and short in the cursor.

@@ -1,4 +1,4 @@
-import GRDB
+import ProfilesDomain
 
 /// How many of each entity a workspace holds, for `stats`.
 public struct EntityCounts: Sendable, Encodable {
@@ -7,16 +7,12 @@ public struct EntityCounts: Sendable, Encodable {
     public let notes: Int
     public let moments: Int
     public let fields: Int
-}
 
-extension ProfilesDatabase {
-    public func entityCounts(workspace: String) throws -> EntityCounts {
-        try read { db in
-            func count(_ table: String) throws -> Int {
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE workspace = ?", arguments: [workspace]) ?? 0
-            }
-            return EntityCounts(profiles: try count("profiles"), contacts: try count("contacts"), notes: try count("notes"),
-                                moments: try count("moments"), fields: try count("field_definitions"))
-        }
+    public init(profiles: Int, contacts: Int, notes: Int, moments: Int, fields: Int) {
+        self.profiles = profiles
+        self.contacts = contacts
+        self.notes = notes
+        self.moments = moments
+        self.fields = fields
     }
 }

@@ -15,7 +15,7 @@ public final class ProfileChangeSignal: @unchecked Sendable {
         lock.withLock { observers.append(observer) }
     }
 
-    func fire(_ changes: ProfileChanges) {
+    package func fire(_ changes: ProfileChanges) {
         for observer in lock.withLock({ observers }) { observer(changes) }
     }
 }

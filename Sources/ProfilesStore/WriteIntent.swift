@@ -45,4 +45,6 @@ public struct WriteIntent: Sendable {
 
 /// The same idempotency key was used for a write in flight at the same
 /// time; the other write won. The caller reads the stored answer.
-public struct IdempotencyKeyTaken: Error, Sendable {}
+public struct IdempotencyKeyTaken: Error, Sendable {
+    public init() {}
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import ProfilesSQLite
 import ProfilesStore
 
 /// Generates a large database directly (not through the server, which

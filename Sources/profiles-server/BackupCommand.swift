@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ProfilesPostgres
+import ProfilesSQLite
 import ProfilesStore
 
 /// `profiles-server backup`: an online copy of the database, taken with

@@ -6,6 +6,7 @@ import Metrics
 import ProfilesPostgres
 import ProfilesServerKit
 import Prometheus
+import ProfilesSQLite
 import ProfilesStore
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +32,7 @@ struct Serve: ParsableCommand {
     var host: String?
     @Option(help: "TCP port; 0 picks a free one. [env: PROFILES_PORT] (default: 7411)")
     var port: Int?
-    @Option(help: "SQLite database file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (not served by this build yet). [env: PROFILES_DB] (default: ./data/profiles.sqlite)")
+    @Option(help: "SQLite database file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (?host=/dir for a unix socket). [env: PROFILES_DB] (default: ./data/profiles.sqlite)")
     var db: String?
     @Option(help: "Most connections served at once. [env: PROFILES_MAX_CONNECTIONS] (default: 1024)")
     var maxConnections: Int?
@@ -89,7 +90,12 @@ struct Serve: ParsableCommand {
         var config = ServerConfiguration()
         config.host = setting(host, "PROFILES_HOST") ?? config.host
         config.port = try number(port, "PROFILES_PORT", "port", default: config.port)
-        config.databasePath = setting(db, "PROFILES_DB") ?? config.databasePath
+        if let value = setting(db, "PROFILES_DB") {
+            switch checkedDatabaseLocation(value) {
+            case .sqlite(let path): config.databasePath = path
+            case .postgres(let url): config.postgresURL = url
+            }
+        }
         config.maxConnections = try number(maxConnections, "PROFILES_MAX_CONNECTIONS", "max-connections", default: config.maxConnections)
         config.maxLineBytes = try number(maxLineBytes, "PROFILES_MAX_LINE_BYTES", "max-line-bytes", default: config.maxLineBytes)
         config.idleTimeout = try number(idleTimeout, "PROFILES_IDLE_TIMEOUT", "idle-timeout", default: config.idleTimeout)
@@ -144,29 +150,20 @@ struct Serve: ParsableCommand {
         return (config, level, format)
     }
 
-    /// `--db` / `PROFILES_DB`: a SQLite path as before; a PostgreSQL URL,
-    /// another scheme or a malformed URL ends the process with status 2
-    /// and a message (the URL's password redacted) instead of becoming a
-    /// folder named `postgres:`.
-    func checkDatabaseLocation() {
-        guard let value = setting(db, "PROFILES_DB") else { return }
-        let refusal: String
+    /// `--db` / `PROFILES_DB`: a SQLite path, or a PostgreSQL URL. Another
+    /// scheme or a malformed URL ends the process with status 2 and a
+    /// message (the URL's password redacted) instead of becoming a folder
+    /// named `postgres:`.
+    func checkedDatabaseLocation(_ value: String) -> DatabaseLocation {
         do {
-            switch try DatabaseLocation(parsing: value) {
-            case .sqlite:
-                return
-            case .postgres(let url):
-                refusal = "serving from PostgreSQL (\(url.redacted)) is not available in this build yet; give --db a SQLite file path"
-            }
+            return try DatabaseLocation(parsing: value)
         } catch {
-            refusal = "--db: \(error)"
+            FileHandle.standardError.write(Data("profiles-server: error: --db: \(error)\n".utf8))
+            Glibc.exit(2)
         }
-        FileHandle.standardError.write(Data("profiles-server: error: \(refusal)\n".utf8))
-        Glibc.exit(2)
     }
 
     func run() throws {
-        checkDatabaseLocation()
         let (config, level, format) = try makeConfiguration()
         LoggingSystem.bootstrap { label in
             switch format {

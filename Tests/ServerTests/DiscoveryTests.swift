@@ -132,6 +132,6 @@ import Testing
         }
         let errors = try #require(document["components"]["errors"].object)
         #expect(Set(errors.keys) == ["invalid_params", "internal", "unauthenticated", "forbidden", "not_found", "conflict",
-                                     "storage_full", "overloaded"])
+                                     "storage_full", "overloaded", "unavailable"])
     }
 }

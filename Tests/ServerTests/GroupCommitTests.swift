@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ProfilesSQLite
 import ProfilesStore
 import ProfilesTestSupport
 import Testing

@@ -1,4 +1,5 @@
 import ProfilesBus
+import ProfilesSQLite
 import ProfilesStore
 import Testing
 

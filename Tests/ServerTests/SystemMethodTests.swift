@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ProfilesServerKit
+import ProfilesSQLite
 import ProfilesStore
 import ProfilesTestSupport
 import Testing

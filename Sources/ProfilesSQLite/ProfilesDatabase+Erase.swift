@@ -1,3 +1,4 @@
+import ProfilesStore
 import Foundation
 import GRDB
 import ProfilesDomain

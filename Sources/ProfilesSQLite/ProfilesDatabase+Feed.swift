@@ -1,38 +1,6 @@
+import ProfilesStore
 import GRDB
 import ProfilesDomain
-
-/// One event of the change feed as stored; `entity` and `data` are JSON.
-public struct FeedEvent: Sendable {
-    public let seq: Int64
-    public let type: String
-    public let workspace: String
-    public let entity: String
-    public let at: Timestamp
-    public let data: String
-}
-
-/// The first answer to a write made with an idempotency key.
-public struct StoredAnswer: Sendable {
-    public let method: String
-    public let request: String
-    public let answer: String
-}
-
-/// A page of `events.read`, with where the workspace's feed stands.
-public struct FeedPage: Sendable {
-    public let events: [FeedEvent]
-    /// Where the page starts: the caller's `after`, or without one the
-    /// newest seq removed by retention (the oldest kept follows it).
-    public let after: Int64
-    /// The workspace's oldest kept event, nil when it has none.
-    public let firstSeq: Int64?
-    /// The newest seq handed out in the workspace, 0 when it has none: a
-    /// snapshot taken after reading it is followed from there (Protocol.md,
-    /// "Mirroring"). Its newest event, unless retention removed it, or the
-    /// file predates per-workspace seqs (migration v5-feed-per-workspace:
-    /// every workspace then continues after the old feed's last seq).
-    public let headSeq: Int64
-}
 
 /// The change feed (SPEC §9) and idempotency keys (SPEC §8), read side.
 /// Seqs count per workspace (`feed_heads`, see Journal.record): every read
@@ -119,7 +87,7 @@ extension ProfilesDatabase {
     /// many of each were removed. Each workspace's feed loses a prefix:
     /// its events up to the newest seq of the batch's old events in it,
     /// which becomes its `pruned_through`.
-    public func pruneJournal(eventsBefore: Timestamp, batch: Int = 5_000) throws -> (events: Int, keys: Int) {
+    public func pruneJournal(eventsBefore: Timestamp, batch: Int) throws -> (events: Int, keys: Int) {
         var events = 0
         var keys = 0
         while true {

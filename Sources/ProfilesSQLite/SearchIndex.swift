@@ -1,3 +1,4 @@
+import ProfilesStore
 import GRDB
 import ProfilesDomain
 

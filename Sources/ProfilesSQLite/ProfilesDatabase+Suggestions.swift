@@ -1,11 +1,6 @@
+import ProfilesStore
 import GRDB
 import ProfilesDomain
-
-/// Whose duplicates `profile.suggestions` looks for.
-public enum SuggestionSubject: Sendable {
-    case profile(Int64)
-    case contact(Int64)
-}
 
 extension ProfilesDatabase {
     /// Other profiles and unassigned contacts sharing a normalized phone

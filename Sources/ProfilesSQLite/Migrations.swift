@@ -1,3 +1,4 @@
+import ProfilesStore
 import GRDB
 
 /// Named, frozen migrations, written against table names only. Never edit

@@ -1,3 +1,4 @@
+import ProfilesStore
 import Foundation
 import GRDB
 import Logging
@@ -22,7 +23,7 @@ public final class ProfilesDatabase: Sendable {
     public let committed = CommitSignal()
     /// Which profiles each commit changed, told before its writes are
     /// answered (the bus's answer cache listens).
-    public let profileChanges = ProfileChangeSignal()
+    public let profileChanges: ProfileChangeSignal? = ProfileChangeSignal()
     /// Set when a write failed for lack of disk space, cleared by the next
     /// write that commits: what `health` reports.
     private let outOfSpace = Atomic<Bool>(false)
@@ -58,7 +59,7 @@ public final class ProfilesDatabase: Sendable {
         writer = WriteBatcher(pool: pool, committed: committed) { [profileChanges] db in
             try SearchIndex.flush(db)
             if let changes = try TouchedProfiles.take(db) {
-                WriteBatcher.active?.onCommit { profileChanges.fire(changes) }
+                WriteBatcher.active?.onCommit { profileChanges?.fire(changes) }
             }
         }
     }

@@ -1,13 +1,6 @@
+import ProfilesStore
 import GRDB
 import ProfilesDomain
-
-/// How `profile.list` orders its items.
-public enum ProfileSort: String, Sendable, CaseIterable {
-    /// By name, case-insensitively, then id.
-    case name
-    /// Most recently changed first (`updated_at`, then id, descending).
-    case recent
-}
 
 extension ProfilesDatabase {
     public func createProfile(workspace: String, name: String, fields: [String: FieldValue?], region: String? = nil,

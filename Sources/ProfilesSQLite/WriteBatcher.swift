@@ -1,3 +1,4 @@
+import ProfilesStore
 import Dispatch
 import Foundation
 import GRDB
