@@ -88,7 +88,7 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "ProfilesTestSupport", dependencies: [
-            "ProfilesServerKit", "ProfilesStore", "ProfilesSQLite",
+            "ProfilesServerKit", "ProfilesStore", "ProfilesSQLite", "ProfilesPostgres",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ProfilesTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["ProfilesTransport", "ProfilesTestSupport"]),
