@@ -110,7 +110,8 @@ start)
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
   for attempt in 1 2 3; do
-    port=$(free_port)
+    # A restart keeps its port (and so its URL), when the port is free.
+    if ((attempt == 1)) && [[ -s $port_file ]]; then port=$(cat "$port_file"); else port=$(free_port); fi
     echo "$port" >"$port_file"
     if (close_inherited_fds; exec </dev/null >/dev/null
         as_owner "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 30 \

@@ -48,6 +48,12 @@ public enum TestPostgres {
         try? psql(server, "DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)")
     }
 
+    /// Drops a database `createDatabase` made.
+    public static func drop(_ url: PostgresURL) {
+        guard let server = try? serverURL() else { return }
+        try? psql(server, "DROP DATABASE IF EXISTS \(url.database) WITH (FORCE)")
+    }
+
     /// Runs one SQL command with `psql`.
     public static func psql(_ url: PostgresURL, _ sql: String) throws {
         let result = try run([psqlPath(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url.unredacted, "-c", sql])
@@ -65,6 +71,15 @@ public enum TestPostgres {
     }
 
     private static let directory = Mutex<String?>(nil)
+
+    /// Runs `scripts/pg-cluster.sh COMMAND DIR` for a cluster of the
+    /// caller's own (one a test stops and starts); its output.
+    @discardableResult
+    public static func privateCluster(_ command: String, directory: String) throws -> String {
+        let result = try run(["/bin/bash", script, command, directory])
+        guard result.status == 0 else { throw ClusterError(message: "pg-cluster.sh \(command) failed: \(result.stderr)") }
+        return result.stdout
+    }
 
     static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
