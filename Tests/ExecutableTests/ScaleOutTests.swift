@@ -133,6 +133,27 @@ import Glibc
         print("restart [postgres]: \(load.summary)")
     }
 
+    /// The URL's password appears in no log line (at trace level, from
+    /// start to stop) and nowhere in `stats` or `health`.
+    @Test func thePasswordIsNeverShown() throws {
+        var url = try TestPostgres.createDatabase()
+        url.password = "pw-never-shown-42"   // the test cluster trusts local connections: any password does
+        let node = try ServerProcess(["--port", "0", "--db", url.unredacted, "--log-level", "trace"])
+        defer { node.child.killIfRunning() }
+        let client = try LineClient(port: node.port)
+        _ = try client.result("profile.create", ["name": "Ada"])
+        let stats = try client.call("stats")
+        let health = try client.call("health")
+        _ = try client.call("no.such.method")
+        node.child.send(signal: SIGTERM)
+        #expect(node.child.waitForExit(timeout: 20))
+        for text in [node.child.stderr.text, "\(stats.raw ?? "")", "\(health.raw ?? "")"] {
+            #expect(!text.contains("pw-never-shown-42"), "the password shows: \(text.prefix(2000))")
+        }
+        #expect(node.child.stderr.text.contains("***") || !node.child.stderr.text.contains("postgres://"))
+        TestPostgres.drop(url)
+    }
+
     /// Every acknowledged write is served under its id and name.
     private func verify(_ acknowledged: [String: Int64], port: Int, label: String) throws {
         let client = try LineClient(port: port, timeout: 30)
