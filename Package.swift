@@ -54,6 +54,14 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: storeConcurrency),
+        // `profiles-server migrate`: a SQLite file copied into an empty
+        // PostgreSQL database, read-only on the SQLite side.
+        .target(name: "ProfilesCopy", dependencies: [
+            "ProfilesDomain", "ProfilesSQLite", "ProfilesPostgres",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ProfilesBus", dependencies: [
             "ProfilesProtocol", "ProfilesDomain", "ProfilesStore",
             .product(name: "Logging", package: "swift-log"),
@@ -66,7 +74,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "profiles-server", dependencies: [
-            "ProfilesServerKit", "ProfilesPostgres", "ProfilesSQLite", "ProfilesStore",
+            "ProfilesServerKit", "ProfilesPostgres", "ProfilesSQLite", "ProfilesStore", "ProfilesCopy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
