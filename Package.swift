@@ -109,8 +109,11 @@ let package = Package(
         ]),
         // Start a throwaway PostgreSQL cluster (scripts/pg-cluster.sh) or
         // use PROFILES_TEST_PG_URL; a fresh database per test.
+        // MigrateTests fill a SQLite file through a real server
+        // (ProfilesTestSupport) and run `profiles-server migrate` on it.
         .testTarget(name: "PostgresTests", dependencies: [
-            "ProfilesPostgres",
+            "ProfilesPostgres", "ProfilesCopy", "ProfilesTestSupport", "profiles-server",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
