@@ -389,6 +389,39 @@ import Testing
         try? FileManager.default.removeItem(at: seed.directory)
     }
 
+    /// The file may be in use: a server keeps writing while the copy reads
+    /// it. The copy is one snapshot: every profile it holds has its
+    /// profile.created event and every such event its profile, the feed's
+    /// head is its newest event, and every write acknowledged before the
+    /// copy began is in it.
+    @Test func aFileInUseIsCopiedAsOneSnapshot() async throws {
+        let testServer = try TestServer()
+        defer { testServer.stop() }
+        let writer = LiveWriter(port: testServer.port)
+        writer.start()
+        defer { writer.stop() }
+        while writer.acknowledged < 300 && writer.failure == nil { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(writer.failure == nil, "\(writer.failure ?? "")")
+        try await TestCluster.withDatabase { client, url in
+            let before = writer.acknowledged
+            let report = try await SQLiteToPostgres.copy(from: testServer.databasePath, to: url, logger: logger)
+            let after = writer.acknowledged
+            writer.stop()
+            #expect(writer.failure == nil, "\(writer.failure ?? "")")
+            let copied = report.rows("profiles")
+            #expect(copied >= before, "\(copied) profiles copied, \(before) acknowledged before the copy")
+            print("migrate of a file in use: \(before) profiles acknowledged before the copy, \(after) when it ended, \(copied) copied")
+            let profiles = Set(try await postgresRows(client, "SELECT id::text FROM profiles").map { $0[0] })
+            let created = Set(try await postgresRows(client, "SELECT entity FROM events WHERE type = 'profile.created'").map { $0[0] })
+            #expect(profiles.count == copied)
+            #expect(profiles == created, "profiles without their event or events without their profile: not one snapshot")
+            let head = try await postgresRows(client, "SELECT last_seq FROM feed_heads WHERE workspace = 'default'")
+            let newest = try await postgresRows(client, "SELECT max(seq), count(*) FROM events WHERE workspace = 'default'")
+            #expect(head.first?.first == newest.first?.first)
+            #expect(newest.first?[0] == newest.first?[1])
+        }
+    }
+
     // MARK: - The binary
 
     static func serverBinary() -> URL? {
@@ -428,5 +461,50 @@ import Testing
         process.waitUntilExit()
         return (process.terminationStatus, (try? String(contentsOf: outPath, encoding: .utf8)) ?? "",
                 (try? String(contentsOf: errPath, encoding: .utf8)) ?? "")
+    }
+}
+
+/// One connection creating profiles as fast as the server answers, until
+/// stopped.
+final class LiveWriter: @unchecked Sendable {
+    private let port: Int
+    private let lock = NSLock()
+    private var count = 0
+    private var error: String?
+    private var stopping = false
+    private let finished = DispatchSemaphore(value: 0)
+    private var started = false
+
+    init(port: Int) { self.port = port }
+
+    var acknowledged: Int { lock.withLock { count } }
+    var failure: String? { lock.withLock { error } }
+
+    func start() {
+        started = true
+        let thread = Thread { [self] in
+            defer { finished.signal() }
+            do {
+                let client = try LineClient(port: port)
+                var number = 0
+                while !lock.withLock({ stopping }) {
+                    number += 1
+                    _ = try client.result("profile.create", ["name": "Live \(number)"])
+                    lock.withLock { count += 1 }
+                }
+            } catch {
+                lock.withLock { self.error = "\(error)" }
+            }
+        }
+        thread.start()
+    }
+
+    /// Stops and waits for the writer's last answer (idempotent).
+    func stop() {
+        let wait = lock.withLock { () -> Bool in
+            defer { stopping = true }
+            return started && !stopping
+        }
+        if wait { finished.wait() }
     }
 }
