@@ -9,8 +9,9 @@ import Testing
 
 /// `profiles-server migrate`: a SQLite file filled through a real server,
 /// copied into a fresh PostgreSQL database (TestCluster), then compared
-/// table by table.
-@Suite struct MigrateTests {
+/// table by table. The source is written by a SQLite server: not under
+/// PROFILES_TEST_BACKEND=postgres, where TestServer runs on PostgreSQL.
+@Suite(.sqliteOnly) struct MigrateTests {
     let logger = TestCluster.logger
 
     // MARK: - The source file
