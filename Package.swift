@@ -112,7 +112,7 @@ let package = Package(
         // MigrateTests fill a SQLite file through a real server
         // (ProfilesTestSupport) and run `profiles-server migrate` on it.
         .testTarget(name: "PostgresTests", dependencies: [
-            "ProfilesPostgres", "ProfilesCopy", "ProfilesTestSupport", "profiles-server",
+            "ProfilesPostgres", "ProfilesCopy", "ProfilesSQLite", "ProfilesStore", "ProfilesTestSupport", "profiles-server",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
