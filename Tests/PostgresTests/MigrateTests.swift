@@ -483,7 +483,20 @@ import Testing
                 #expect(Self.canonical(got) == Self.canonical(want), "\(method) \(params): PostgreSQL \(got), SQLite \(want)")
                 compared += 1
             }
-            print("migrate: \(compared) read calls answered alike by a server on SQLite and one on the copied PostgreSQL database")
+            // Writes go on where SQLite's would have: the next ids, and each
+            // workspace's next seq (legacy's after feed_origin's 500).
+            for workspace in ["default", "acme", "legacy"] {
+                var params: [String: Any] = ["workspace": workspace, "name": "After the move"]
+                if workspace == "acme" { params["fields"] = ["score": 2] }
+                let want = try sqlite.result("profile.create", params), got = try postgres.result("profile.create", params)
+                #expect(got["id"].int != nil && got["id"].int == want["id"].int, "\(workspace): id \(got["id"]), SQLite \(want["id"])")
+                let sqliteHead = try sqlite.result("events.read", ["workspace": workspace, "limit": 1])["head_seq"].int
+                let postgresHead = try postgres.result("events.read", ["workspace": workspace, "limit": 1])["head_seq"].int
+                #expect(postgresHead != nil && postgresHead == sqliteHead, "\(workspace): head_seq \(String(describing: postgresHead)), SQLite \(String(describing: sqliteHead))")
+                if workspace == "legacy" { #expect(postgresHead == Int(Self.origin.lastSeq) + 1) }
+                compared += 1
+            }
+            print("migrate: \(compared) calls answered alike by a server on SQLite and one on the copied PostgreSQL database")
         }
     }
 
