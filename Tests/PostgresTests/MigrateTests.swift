@@ -264,6 +264,16 @@ import Testing
             #expect(report.skippedFieldValues == 0)
             #expect(report.feedHeads.first { $0.workspace == "legacy" } == FeedHead(workspace: "legacy", lastSeq: 500, prunedThrough: 7))
             try await expectCopied(source, in: client)
+            // The indexes dropped for the copy are back, exactly as the
+            // migrations make them.
+            let indexes = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname"
+            let copied = try await postgresRows(client, indexes)
+            let fresh = try await TestCluster.withDatabase { other, _ in
+                try await PostgresMigrations.migrate(other, logger: logger)
+                return try await postgresRows(other, indexes).map { $0.map(\.description) }
+            }
+            #expect(copied.map { $0.map(\.description) } == fresh)
+            #expect(copied.count > 20)
         }
     }
 
