@@ -161,6 +161,7 @@ public enum SQLiteToPostgres {
         }
         try await checkEmpty(connection, target: target, logger: logger)
         let indexes = try await dropSecondaryIndexes(connection, target: target, logger: logger)
+        let foreignKeys = try await dropForeignKeys(connection, target: target, logger: logger)
 
         let iterator = Inbox(source.start())
         defer { source.stop() }
@@ -230,6 +231,17 @@ public enum SQLiteToPostgres {
             for index in indexes {
                 try await connection.query(PostgresQuery(unsafeSQL: index.definition), logger: logger)
             }
+            // Each foreign key checked once, over all the rows (one join),
+            // instead of by a trigger per row; a row it does not hold fails
+            // the whole copy.
+            for key in foreignKeys {
+                do {
+                    try await connection.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(key.table) ADD CONSTRAINT \(key.name) \(key.definition)"),
+                                               logger: logger)
+                } catch {
+                    throw CopyError(.copyFailed, "the copied rows break the foreign key \(key.name) of \(key.table): \(describe(error)); nothing was kept")
+                }
+            }
 
             // Each bigserial continues after the largest id SQLite handed
             // out: its AUTOINCREMENT counter (an id is never reused, even
@@ -289,6 +301,30 @@ public enum SQLiteToPostgres {
             return indexes
         } catch {
             throw CopyError(.copyFailed, "cannot prepare the indexes of \(target.redacted) for the copy: \(describe(error))")
+        }
+    }
+
+    /// The foreign keys among the tables, dropped for the copy and added
+    /// again after it from their own definitions, in the same transaction.
+    private static func dropForeignKeys(_ connection: PostgresConnection, target: PostgresURL,
+                                        logger: Logger) async throws(CopyError) -> [(table: String, name: String, definition: String)] {
+        do {
+            var keys: [(table: String, name: String, definition: String)] = []
+            let rows = try await connection.query("""
+                SELECT format('%I', t.relname), format('%I', c.conname), pg_get_constraintdef(c.oid)
+                FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+                WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(\(tables))
+                ORDER BY t.relname, c.conname
+                """, logger: logger)
+            for try await (table, name, definition) in rows.decode((String, String, String).self) {
+                keys.append((table, name, definition))
+            }
+            for key in keys {
+                try await connection.query(PostgresQuery(unsafeSQL: "ALTER TABLE \(key.table) DROP CONSTRAINT \(key.name)"), logger: logger)
+            }
+            return keys
+        } catch {
+            throw CopyError(.copyFailed, "cannot prepare the foreign keys of \(target.redacted) for the copy: \(describe(error))")
         }
     }
 

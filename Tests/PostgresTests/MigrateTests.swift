@@ -274,6 +274,17 @@ import Testing
             }
             #expect(copied.map { $0.map(\.description) } == fresh)
             #expect(copied.count > 20)
+            let constraints = """
+                SELECT t.relname, c.conname, pg_get_constraintdef(c.oid), c.convalidated FROM pg_constraint c
+                JOIN pg_class t ON t.oid = c.conrelid WHERE t.relnamespace = 'public'::regnamespace ORDER BY 1, 2
+                """
+            let copiedConstraints = try await postgresRows(client, constraints)
+            let freshConstraints = try await TestCluster.withDatabase { other, _ in
+                try await PostgresMigrations.migrate(other, logger: logger)
+                return try await postgresRows(other, constraints).map { $0.map(\.description) }
+            }
+            #expect(copiedConstraints.map { $0.map(\.description) } == freshConstraints)
+            #expect(copiedConstraints.filter { "\($0[2])".contains("FOREIGN KEY") }.count == 6)
         }
     }
 
