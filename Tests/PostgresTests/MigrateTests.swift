@@ -344,6 +344,37 @@ import Testing
         }
     }
 
+    /// Rows PostgreSQL's foreign keys refuse (a note of a profile that
+    /// does not exist, as a file written with foreign keys off could hold):
+    /// the copy fails naming the key, and the whole transaction is rolled
+    /// back, constraints and indexes included.
+    @Test func rowsThatBreakAForeignKeyFailTheWholeCopy() async throws {
+        let seed = try TestServer()
+        let c = try seed.client()
+        _ = try c.result("profile.create", ["name": "Kept"])
+        seed.server.shutdown()
+        defer { try? FileManager.default.removeItem(at: seed.directory) }
+        var config = Configuration()
+        config.foreignKeysEnabled = false
+        let queue = try DatabaseQueue(path: seed.databasePath, configuration: config)
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO notes(workspace, profile_id, body, author, created_at, updated_at) VALUES ('default', 9999, 'orphan', NULL, 0, 0)")
+        }
+        try queue.close()
+        try await TestCluster.withDatabase { client, url in
+            let failure = await #expect(throws: CopyError.self) { _ = try await SQLiteToPostgres.copy(from: seed.databasePath, to: url, logger: logger) }
+            #expect(failure?.code == .copyFailed)
+            #expect(failure?.message.contains("notes_profile_fkey") == true, "\(String(describing: failure))")
+            for table in SQLiteToPostgres.tables {
+                #expect(try await postgresRows(client, "SELECT count(*) FROM \(table)") == [[.int(0)]], "\(table)")
+            }
+            let keys = try await postgresRows(client, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
+            #expect(keys == [[.int(6)]])
+            let search = try await postgresRows(client, "SELECT count(*) FROM pg_indexes WHERE indexname = 'profiles_search'")
+            #expect(search == [[.int(1)]])
+        }
+    }
+
     /// The built binary: exit 0 and a summary; exit 1 on a non-empty
     /// target; the password never shown.
     @Test func theExecutableCopiesAndRefusesWithoutShowingThePassword() async throws {
