@@ -54,6 +54,14 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: storeConcurrency),
+        // `profiles-server migrate`: a SQLite file copied into an empty
+        // PostgreSQL database, read-only on the SQLite side.
+        .target(name: "ProfilesCopy", dependencies: [
+            "ProfilesDomain", "ProfilesSQLite", "ProfilesPostgres",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ProfilesBus", dependencies: [
             "ProfilesProtocol", "ProfilesDomain", "ProfilesStore",
             .product(name: "Logging", package: "swift-log"),
@@ -66,7 +74,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "profiles-server", dependencies: [
-            "ProfilesServerKit", "ProfilesPostgres", "ProfilesSQLite", "ProfilesStore",
+            "ProfilesServerKit", "ProfilesPostgres", "ProfilesSQLite", "ProfilesStore", "ProfilesCopy",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -101,8 +109,11 @@ let package = Package(
         ]),
         // Start a throwaway PostgreSQL cluster (scripts/pg-cluster.sh) or
         // use PROFILES_TEST_PG_URL; a fresh database per test.
+        // MigrateTests fill a SQLite file through a real server
+        // (ProfilesTestSupport) and run `profiles-server migrate` on it.
         .testTarget(name: "PostgresTests", dependencies: [
-            "ProfilesPostgres",
+            "ProfilesPostgres", "ProfilesCopy", "ProfilesSQLite", "ProfilesStore", "ProfilesTestSupport", "profiles-server",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -18,7 +18,7 @@ struct ProfilesServerCommand: ParsableCommand {
         commandName: "profiles-server",
         abstract: "Customer profiles over newline-delimited JSON-RPC on TCP.",
         version: ProfilesServer.version,
-        subcommands: [Serve.self, Backup.self],
+        subcommands: [Serve.self, Backup.self, Migrate.self],
         defaultSubcommand: Serve.self
     )
 }
