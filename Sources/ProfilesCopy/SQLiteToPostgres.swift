@@ -134,6 +134,13 @@ public enum SQLiteToPostgres {
             let report = try await copyInTransaction(source, connection: connection, target: target, logger: logger,
                                                      lockTimeout: lockTimeout, clock: clock, started: started,
                                                      applied: applied)
+            // Fresh statistics, so the first queries on the copy get the
+            // plans they will get later (autovacuum would take a while).
+            do {
+                try await connection.query("ANALYZE", logger: logger)
+            } catch {
+                logger.warning("ANALYZE after the copy failed; autovacuum will do it", metadata: ["error": "\(describe(error))"])
+            }
             return report
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: logger)
