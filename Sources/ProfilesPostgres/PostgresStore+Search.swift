@@ -1,0 +1,153 @@
+import Logging
+import PostgresNIO
+import ProfilesDomain
+import ProfilesStore
+
+/// profile.list, as SQLite's `listProfiles`: the same matches, order and
+/// cursors. A query matches a profile when it is a substring of the
+/// profile's search document (its lower-cased name, and its contacts'
+/// identifiers and names). SQLite finds the matches of three or more
+/// characters with FTS5's trigram index, and walks its sort index for
+/// shorter ones; here a query of three or more characters is a `LIKE`
+/// that pg_trgm's GIN index (`profiles_search`) answers, and a shorter one
+/// walks the sort order with SQLite's bound (`shortWalkWindow`), so its
+/// pages (short ones included) and cursors are SQLite's.
+extension PostgresStore {
+    public func listProfiles(workspace: String, query rawQuery: String?, sort: ProfileSort, limit: Int,
+                             cursor: String?) async throws -> Page<Profile> {
+        let query = rawQuery.map(PGSearch.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
+        let scope = Cursor.scope(("query", query))
+        // The cursor's keyset position.
+        var nameAfter: (key: String, id: Int64)?
+        var recentAfter: (updated: Int64, id: Int64)?
+        switch sort {
+        case .name:
+            if let cursor {
+                let parts = try Cursor.decode(cursor, kind: "pn", scope: scope, count: 2)
+                guard let id = Int64(parts[1]) else { throw Cursor.notOurs }
+                nameAfter = (parts[0], id)
+            }
+        case .recent:
+            if let (updated, id) = try Cursor.pair(cursor, kind: "pr", scope: scope) { recentAfter = (updated, id) }
+        }
+        let byName = sort == .name
+        let order = byName ? "p.name_key, p.id" : "p.updated_at DESC, p.id DESC"
+        let limitPlusOne = Int64(limit + 1)
+
+        /// `head WHERE p.workspace = … AND` the cursor's condition.
+        func filtered(_ head: String) -> PostgresQuery {
+            var q = PostgresQuery(unsafeSQL: head)
+            q.sql += " WHERE p.workspace = "
+            q.append(workspace)
+            if let nameAfter {
+                q.sql += " AND (p.name_key, p.id) > ("
+                q.append(nameAfter.key)
+                q.sql += ", "
+                q.append(nameAfter.id)
+                q.sql += ")"
+            }
+            if let recentAfter {
+                q.sql += " AND (p.updated_at, p.id) < ("
+                q.append(recentAfter.updated)
+                q.sql += ", "
+                q.append(recentAfter.id)
+                q.sql += ")"
+            }
+            return q
+        }
+        let select = "SELECT \(PGColumns.profile), p.name_key FROM profiles p"
+        let window = Int64(PGSearch.shortWalkWindow)
+        // The statements, built here (the read's closure is @Sendable).
+        var walk = filtered("SELECT id, doc FROM (SELECT p.id AS id, p.search_doc AS doc, p.name_key AS name_key, p.updated_at AS updated_at FROM profiles p")
+        walk.sql += " ORDER BY \(order) LIMIT \(window)) AS p WHERE strpos(doc, "
+        walk.append(query ?? "")
+        walk.sql += ") > 0 ORDER BY \(order) LIMIT "
+        walk.append(limitPlusOne)
+        var walkEnd = filtered("SELECT p.id, p.name_key, p.updated_at FROM profiles p")
+        walkEnd.sql += " ORDER BY \(order) LIMIT 1 OFFSET \(window - 1)"
+        // LIKE with the query's wildcards escaped: pg_trgm's index finds
+        // the candidates, and LIKE on a "C" column compares bytes, as
+        // SQLite's instr and FTS5's trigrams do.
+        var search = filtered(select)
+        if let query {
+            search.sql += " AND p.search_doc LIKE "
+            search.append(PGSearch.likePattern(query))
+        }
+        search.sql += " ORDER BY \(order) LIMIT "
+        search.append(limitPlusOne)
+        let (walkQuery, walkEndQuery, searchQuery) = (walk, walkEnd, search)
+
+        return try await readSnapshot { [logger] connection in
+            var rows: [PostgresRow]
+            /// Where a bounded walk stopped without filling the page.
+            var stoppedAt: (key: String, id: Int64)?
+            if let query, query.count < 3 {
+                // No trigrams to look up: walk the sort order, testing each
+                // document, at most `shortWalkWindow` rows, as SQLite does.
+                // When the window ends first, the page is short and its
+                // cursor resumes the walk.
+                let ids = try await connection.rows(walkQuery, logger).map { try $0.decode(Int64.self) }
+                if ids.count <= limit, let row = try await connection.row(walkEndQuery, logger) {
+                    let (id, key, updated) = try row.decode((Int64, String, Int64).self)
+                    stoppedAt = (byName ? key : String(updated), id)
+                }
+                rows = ids.isEmpty ? [] : try await connection.rows("""
+                    SELECT \(unescaped: PGColumns.profile), p.name_key FROM profiles p
+                    WHERE p.workspace = \(workspace) AND p.id = ANY(\(ids)) ORDER BY \(unescaped: order)
+                    """, logger)
+            } else {
+                rows = try await connection.rows(searchQuery, logger)
+            }
+            let more = rows.count > limit
+            if more { rows.removeLast() }
+            var items = try rows.map(Profile.init(pgRow:))
+            let fields = try await PGFields.load(connection, workspace: workspace, profileIDs: items.map(\.id), logger: logger)
+            for index in items.indices { items[index].fields = fields[items[index].id] ?? [:] }
+            var next: String?
+            if more, let last = rows.last, let item = items.last {
+                next = byName
+                    ? Cursor.encode(kind: "pn", scope: scope, [try last.makeRandomAccess()[6].decode(String.self), String(item.id)])
+                    : Cursor.encode(kind: "pr", scope: scope, [String(item.updatedAt.milliseconds), String(item.id)])
+            } else if let (key, id) = stoppedAt {
+                next = Cursor.encode(kind: byName ? "pn" : "pr", scope: scope, [key, String(id)])
+            }
+            return Page(items: items, nextCursor: next)
+        }
+    }
+}
+
+/// The search document and query, exactly as SQLite's `SearchIndex`
+/// makes them (the two stores must match the same profiles).
+enum PGSearch {
+    static func document(_ parts: [String]) -> String {
+        parts.joined(separator: "\n").lowercased()
+    }
+
+    /// The query as it is matched: lower-cased, and a phone number written
+    /// with spaces, dashes, dots or parentheses reduced to `+` and digits
+    /// (a leading `00` read as `+`, as contacts are stored).
+    static func normalizedQuery(_ raw: String) -> String {
+        let trimmed = raw.trimmingWhitespace().lowercased()
+        let phoneChars = Set("+0123456789 -.()")
+        let digits = trimmed.filter(\.isASCII).filter(\.isNumber).count
+        if digits >= 3, trimmed.allSatisfy({ phoneChars.contains($0) }) {
+            let compact = trimmed.filter { $0 == "+" || $0.isNumber }
+            return compact.hasPrefix("00") ? "+" + compact.dropFirst(2) : compact
+        }
+        return trimmed
+    }
+
+    /// `%query%`, with LIKE's wildcards and its escape character escaped.
+    static func likePattern(_ query: String) -> String {
+        var pattern = "%"
+        for character in query {
+            if character == "%" || character == "_" || character == "\\" { pattern.append("\\") }
+            pattern.append(character)
+        }
+        return pattern + "%"
+    }
+
+    /// How many profiles a query under three characters tests for one
+    /// page, at most (SQLite's `shortWalkWindow`).
+    static let shortWalkWindow = 20_000
+}
