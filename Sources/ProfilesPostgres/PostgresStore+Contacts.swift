@@ -12,6 +12,13 @@ extension PostgresStore {
     public func upsertContact(workspace: String, channel: ProfilesDomain.Channel, identifier: String,
                               name: String?) async throws -> ContactUpsert {
         try await write(workspace: workspace) { [logger] connection, versions in
+            // Looked up first: an INSERT that conflicts still takes a value
+            // of the id sequence, and ids count up without gaps, as SQLite's.
+            if let existing = try await PGContacts.find(connection, workspace: workspace, channel: channel,
+                                                        identifier: identifier, logger: logger) {
+                return try await PGContacts.upserted(connection, workspace: workspace, existing, name: name,
+                                                     versions: &versions, logger: logger)
+            }
             if let inserted = try await connection.row("""
                 INSERT INTO contacts (workspace, channel, identifier, name, profile_id, created_at)
                 VALUES (\(workspace), \(channel.rawValue), \(identifier), \(name), NULL, \(Timestamp.now().milliseconds))
@@ -26,11 +33,8 @@ extension PostgresStore {
                 // Deleted between the conflict and the read: the caller retries.
                 throw PostgresStoreError.serializationFailure(sqlState: "40001")
             }
-            if let name, name != existing.name {
-                return ContactUpsert(created: false, contact: try await PGContacts.rename(connection, workspace: workspace, existing,
-                                                                                          name: name, versions: &versions, logger: logger))
-            }
-            return ContactUpsert(created: false, contact: existing)
+            return try await PGContacts.upserted(connection, workspace: workspace, existing, name: name,
+                                                 versions: &versions, logger: logger)
         }
     }
 
@@ -117,6 +121,17 @@ enum PGContacts {
             WHERE c.workspace = \(workspace) AND c.channel = \(channel.rawValue) AND c.identifier = \(identifier)
             FOR UPDATE
             """, logger).map(Contact.init(pgRow:))
+    }
+
+    /// The answer of an upsert that found `existing`: renamed when a
+    /// different `name` is given.
+    static func upserted(_ connection: PostgresConnection, workspace: String, _ existing: Contact, name: String?,
+                         versions: inout ProfileVersions, logger: Logger) async throws -> ContactUpsert {
+        if let name, name != existing.name {
+            return ContactUpsert(created: false, contact: try await rename(connection, workspace: workspace, existing, name: name,
+                                                                           versions: &versions, logger: logger))
+        }
+        return ContactUpsert(created: false, contact: existing)
     }
 
     /// A contact's name is part of its profile (and of its search text).

@@ -11,6 +11,11 @@ extension PostgresStore {
     public func createProfile(workspace: String, name: String, fields: [String: FieldValue?], region: String?,
                               contactIDs: [Int64], move: Bool) async throws -> Profile {
         try await write(workspace: workspace) { [logger] connection, versions in
+            // Everything that can fail is checked before the INSERT, which
+            // takes a value of the id sequence even if it rolls back: ids
+            // count up without gaps, as SQLite's.
+            try await PGProfiles.checkCreate(connection, workspace: workspace, fields: fields, region: region,
+                                             contactIDs: contactIDs, move: move, logger: logger)
             let now = Timestamp.now().milliseconds
             // Inserted with its document (the name alone), so a profile
             // without contacts is written once, not inserted then updated.
@@ -172,6 +177,31 @@ enum PGProfiles {
             }
         }
         return profile
+    }
+
+    /// What a create would refuse, in the order SQLite's finds it: the
+    /// field values (in key order), the required fields, then each contact
+    /// (missing, or in another profile without `move`). Locks the contacts.
+    static func checkCreate(_ connection: PostgresConnection, workspace: String, fields: [String: FieldValue?], region: String?,
+                            contactIDs: [Int64], move: Bool, logger: Logger) async throws {
+        let definitions = try await PGFields.all(connection, workspace: workspace, logger: logger)
+        let byKey = Dictionary(uniqueKeysWithValues: definitions.map { ($0.key, $0) })
+        for key in fields.keys.sorted() {
+            guard let definition = byKey[key] else {
+                throw DomainError.invalid(key, "is not a defined field; define it with field.define")
+            }
+            if let value = fields[key]! { _ = try definition.validate(value, region: region) }
+        }
+        if let missing = definitions.first(where: { $0.required && (fields[$0.key] ?? nil) == nil }) {
+            throw DomainError.invalid(missing.key, "is a required field")
+        }
+        for contactID in contactIDs {
+            let contact = try await PGContacts.fetch(connection, workspace: workspace, id: contactID, forUpdate: true, logger: logger)
+            if let other = contact.profileID, !move {
+                throw DomainError.conflict("contact \(contactID) belongs to profile \(other); pass move: true to move it",
+                                           reason: "contact_in_other_profile", details: ["profile_id": .int(other)])
+            }
+        }
     }
 
     static func check(_ profile: Profile, expectedVersion: Int64?) throws {
