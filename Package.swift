@@ -88,7 +88,7 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "ProfilesTestSupport", dependencies: [
-            "ProfilesServerKit", "ProfilesStore", "ProfilesSQLite",
+            "ProfilesServerKit", "ProfilesStore", "ProfilesSQLite", "ProfilesPostgres",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ProfilesTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["ProfilesTransport", "ProfilesTestSupport"]),
@@ -107,7 +107,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ExecutableTests", dependencies: [
-            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesSQLite", "ProfilesStore", "profiles-server", "profiles-cli",
+            "ProfilesTestSupport", "ProfilesServerKit", "ProfilesSQLite", "ProfilesStore", "ProfilesPostgres", "profiles-server", "profiles-cli",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ],

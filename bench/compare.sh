@@ -6,6 +6,8 @@
 #
 #   bench/compare.sh            # about 5 minutes after the build
 #   bench/compare.sh --growth   # also profile.get and search at 10k and 1M profiles
+#   bench/compare.sh --postgres # instead: ping, get and create on PostgreSQL, 1 and 2 nodes,
+#                               # next to SQLite and pgbench (bench/postgres.sh)
 #
 # Environment:
 #   SCRATCH=DIR     pass --scratch-path DIR to swift build (default: .build)
@@ -25,7 +27,8 @@ growth=0
 for arg in "$@"; do
   case $arg in
     --growth) growth=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --postgres) exec bench/postgres.sh ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done

@@ -13,7 +13,8 @@
 # package is installed (as root). initdb refuses to run as root, so as root
 # the cluster is made and run as the postgres user (runuser), which owns
 # DIR. Data is not fsynced (--no-sync, fsync=off): it survives a crash of
-# the server, not of the machine. A test cluster only.
+# the server, not of the machine. A test cluster only; PG_DURABLE=1 turns
+# fsync back on (for benchmarks of durable writes).
 set -euo pipefail
 
 usage() { echo "usage: $0 start DIR | stop DIR | url DIR" >&2; exit 64; }
@@ -65,6 +66,9 @@ as_owner() {
 }
 
 port_file=$dir/port
+# Tests need no durability; benchmarks of durable writes do (PG_DURABLE=1:
+# fsync and full-page writes on, PostgreSQL's defaults).
+if [[ ${PG_DURABLE:-0} == 1 ]]; then durability=""; else durability="-c fsync=off -c full_page_writes=off"; fi
 
 # Closes what the caller left open (a test runner's pipes, sockets): the
 # server outlives this script and must not hold them, or whoever reads
@@ -110,11 +114,12 @@ start)
       || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
   for attempt in 1 2 3; do
-    port=$(free_port)
+    # A restart keeps its port (and so its URL), when the port is free.
+    if ((attempt == 1)) && [[ -s $port_file ]]; then port=$(cat "$port_file"); else port=$(free_port); fi
     echo "$port" >"$port_file"
     if (close_inherited_fds; exec </dev/null >/dev/null
         as_owner "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 30 \
-          -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off" start); then
+          -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability" start); then
       break
     fi
     if ((attempt == 3)); then

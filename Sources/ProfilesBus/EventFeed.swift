@@ -22,6 +22,10 @@ public protocol EventPusher: AnyObject, Sendable {
     /// write's answer before the event of it. `Session.writeAnswered`
     /// wakes the subscription again.
     var holdsPushes: Bool { get }
+    /// Runs `body` on `queue`: at once when called there, otherwise
+    /// waiting for it (a handler that resumed elsewhere after awaiting the
+    /// store touches the session this way).
+    func onQueue(_ body: () -> Void)
 }
 
 /// Live subscriptions to the change feed (SPEC §9). A subscription never

@@ -25,13 +25,18 @@ extension CommandBus.Registry {
             // Fails now, rather than in the push, when retention already
             // removed events the subscriber would need.
             _ = try await store.events(workspace: ctx.workspace, after: after, limit: 0)
-            ctx.session.subscription?.cancel()
-            let subscription = Subscription(feed: feed, workspace: ctx.workspace, after: after, pusher: pusher)
-            ctx.session.subscription = subscription
-            pusher.subscriptionStarted()
-            // The first pump runs on the connection's queue after this
-            // answer has been queued, so the answer comes first.
-            feed.add(subscription)
+            // The session belongs to the connection's queue, where a
+            // PostgreSQL call has not resumed.
+            pusher.onQueue {
+                ctx.session.subscription?.cancel()
+                let subscription = Subscription(feed: feed, workspace: ctx.workspace, after: after, pusher: pusher)
+                ctx.session.subscription = subscription
+                pusher.subscriptionStarted()
+                // Its events wait until this answer is sent: the connection
+                // holds pushes while a call is pending, and on SQLite the
+                // first pump runs on the queue after the answer was queued.
+                feed.add(subscription)
+            }
             return JSONValue.object(["subscribed": true, "after": .int(after)])
         }
 

@@ -21,6 +21,12 @@ final class ConnectionPusher: EventPusher, @unchecked Sendable {
         self.maxUnsentBytes = maxUnsentBytes
     }
 
+    func onQueue(_ body: () -> Void) {
+        // A closed connection's queue still runs; the session is gone with it.
+        guard let connection else { return body() }
+        connection.onQueue(body)
+    }
+
     func subscriptionStarted() {
         // Waiting for pushed events is not being idle.
         connection?.exemptFromIdleTimeout = true

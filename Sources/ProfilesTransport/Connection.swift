@@ -53,6 +53,15 @@ public final class Connection: @unchecked Sendable {
 
     private enum State { case open, closingAfterFlush, closed }
 
+    /// Runs `body` on the connection's queue: at once when called there,
+    /// otherwise waiting for the queue (for code that resumed elsewhere,
+    /// e.g. after awaiting PostgreSQL, and must touch the connection's
+    /// state). Never called with the queue waiting on the caller.
+    public func onQueue<T>(_ body: () throws -> T) rethrows -> T {
+        if loop.isCurrent { return try body() }
+        return try queue.sync(execute: body)
+    }
+
     init(id: UInt64, fd: Int32, peer: String, limits: ConnectionLimits, logger: Logger, loop: EventLoop,
          onClose: @escaping @Sendable (Connection) -> Void) {
         self.id = id

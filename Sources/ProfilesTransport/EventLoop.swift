@@ -41,6 +41,12 @@ final class EventLoop: @unchecked Sendable {
         return (0..<count).map { EventLoop(index: $0) }
     }()
 
+    /// Marks each loop's queue, so code can tell it runs there.
+    static let queueKey = DispatchSpecificKey<ObjectIdentifier>()
+
+    /// Whether the caller runs on this loop's queue.
+    var isCurrent: Bool { DispatchQueue.getSpecific(key: Self.queueKey) == ObjectIdentifier(self) }
+
     private init(index: Int) {
         queue = DispatchQueue(label: "profiles.loop.\(index)")
         epollFD = cprofiles_epoll_create()
@@ -49,6 +55,7 @@ final class EventLoop: @unchecked Sendable {
         keys = .allocate(capacity: max)
         events = .allocate(capacity: max)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
+        queue.setSpecific(key: Self.queueKey, value: ObjectIdentifier(self))
         let source = DispatchSource.makeReadSource(fileDescriptor: epollFD, queue: queue)
         source.setEventHandler { [unowned self] in poll() }
         self.source = source

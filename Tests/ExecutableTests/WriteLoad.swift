@@ -151,6 +151,9 @@ final class WriteLoad: @unchecked Sendable {
             } else if object["error"].object != nil {
                 let kind = object["error"]["data"]["type"].string ?? object["error"]["message"].string ?? "error"
                 update { $0.summaryState.errorAnswers[kind, default: 0] += 1 }
+                // A server that refuses for now (overloaded, unavailable) is
+                // not asked again at once.
+                Thread.sleep(forTimeInterval: 0.01)
             } else {
                 update { $0.summaryState.errorAnswers["unexpected answer: \(answer.prefix(200))", default: 0] += 1 }
             }

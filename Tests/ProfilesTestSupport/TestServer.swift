@@ -1,9 +1,13 @@
 import Foundation
 import Logging
 import ProfilesServerKit
+import ProfilesPostgres
 
 /// A real server on a free loopback port, backed by a real SQLite file in
-/// a temp dir of its own. Stop it with `stop()` (also removes the dir).
+/// a temp dir of its own, or with `PROFILES_TEST_BACKEND=postgres` by a
+/// PostgreSQL database of its own (one per SQLite path the test names, so
+/// a test that reopens its file reopens its database). Stop it with
+/// `stop()` (also removes the dir; `dropDatabase()` drops a database).
 public final class TestServer: Sendable {
     public let server: ProfilesServer
     public let port: Int
@@ -17,6 +21,9 @@ public final class TestServer: Sendable {
         config.databasePath = directory.appendingPathComponent("profiles.sqlite").path
         config.drainTimeout = 5
         configure(&config)
+        if TestBackend.isPostgres && config.postgresURL == nil {
+            config.postgresURL = try TestPostgres.database(standingFor: config.databasePath)
+        }
         var logger = Logger(label: "test-server")
         logger.logLevel = ProcessInfo.processInfo.environment["PROFILES_TEST_LOG"] != nil ? .debug : .critical
         server = try ProfilesServer(configuration: config, logger: logger)
@@ -30,6 +37,9 @@ public final class TestServer: Sendable {
     public func stop() {
         server.shutdown()
         try? FileManager.default.removeItem(at: directory)
+        if TestBackend.isPostgres && server.configuration.postgresURL != nil {
+            TestPostgres.dropDatabase(standingFor: server.configuration.databasePath)
+        }
     }
 }
 

@@ -62,7 +62,7 @@ import Testing
     /// The writer is held busy; writes sent meanwhile wait for it, and
     /// every other connection (reads, pings) is still answered. Only then
     /// is the writer let go, and the writes are answered.
-    @Test func writesWaitingForTheWriterDoNotStallOtherConnections() throws {
+    @Test(.sqliteOnly) func writesWaitingForTheWriterDoNotStallOtherConnections() throws {
         let s = try TestServer(); defer { s.stop() }
         let seeded = try s.client().result("profile.create", ["name": "Seed"])
         let id = try #require(seeded["id"].int)

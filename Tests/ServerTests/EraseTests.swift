@@ -73,7 +73,7 @@ import Testing
         try c.result("events.read", ["after": 0, "limit": 500])["events"].array
     }
 
-    @Test func eraseRemovesTheDataEverywhereAndADryRunNothing() throws {
+    @Test(.sqliteOnly) func eraseRemovesTheDataEverywhereAndADryRunNothing() throws {
         let s = try TestServer()
         var stopped = false
         defer {

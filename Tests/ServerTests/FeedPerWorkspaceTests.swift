@@ -108,7 +108,7 @@ import Testing
     /// idempotency key is taken, the last step of Journal.record) roll back
     /// with their savepoint, seq included, and the other writes of the same
     /// group-commit transaction keep dense seqs.
-    @Test func aWriteRolledBackInABatchGivesItsSeqBack() throws {
+    @Test(.sqliteOnly) func aWriteRolledBackInABatchGivesItsSeqBack() throws {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }
         let database = try ProfilesDatabase(path: dir.appendingPathComponent("f.sqlite").path)
@@ -191,7 +191,7 @@ import Testing
 
     /// profile.erase rewrites the events of its own workspace only, though
     /// another workspace has events with the same seqs.
-    @Test func eraseRewritesOnlyItsWorkspacesEvents() throws {
+    @Test(.sqliteOnly) func eraseRewritesOnlyItsWorkspacesEvents() throws {
         let s = try TestServer(); defer { s.stop() }
         let c = try s.client()
         for workspace in ["acme", "globex"] {
@@ -223,7 +223,7 @@ import Testing
         return path
     }
 
-    @Test func anOldFileKeepsItsSeqsAndEveryWorkspaceContinuesAfterTheLargest() throws {
+    @Test(.sqliteOnly) func anOldFileKeepsItsSeqsAndEveryWorkspaceContinuesAfterTheLargest() throws {
         let directory = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: directory) }
         // Two more workspaces wrote in the old global numbering: acme got
@@ -275,7 +275,7 @@ import Testing
         #expect(integrity == "ok" && !oldTable && key == ["workspace", "seq"])
     }
 
-    @Test func anOldFileKeepsWhatRetentionRemoved() throws {
+    @Test(.sqliteOnly) func anOldFileKeepsWhatRetentionRemoved() throws {
         let directory = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: directory) }
         // Retention had removed seqs 1…3.

@@ -10,7 +10,7 @@ import Testing
 @Suite struct GroupCommitTests {
     struct Refused: Error {}
 
-    @Test func failingWritesInABatchDoNotUndoTheOthers() throws {
+    @Test(.sqliteOnly) func failingWritesInABatchDoNotUndoTheOthers() throws {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }
         let database = try ProfilesDatabase(path: dir.appendingPathComponent("g.sqlite").path)
@@ -49,7 +49,7 @@ import Testing
         #expect(outcomes.succeeded == Set((0..<writers).filter { $0 % 3 != 0 }))
     }
 
-    @Test func writesFromOneConnectionKeepTheirOrder() throws {
+    @Test(.sqliteOnly) func writesFromOneConnectionKeepTheirOrder() throws {
         let s = try TestServer { $0.synchronous = .normal }
         defer { s.stop() }
         let writers = try (0..<4).map { _ in try s.client() }

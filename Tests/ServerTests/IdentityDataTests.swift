@@ -191,7 +191,7 @@ import Testing
         #expect(try c.result("events.subscribe", ["after": 2])["subscribed"].bool == true)
     }
 
-    @Test func aSecondServerOnTheSameFileIsRefused() throws {
+    @Test(.sqliteOnly) func aSecondServerOnTheSameFileIsRefused() throws {
         let s = try TestServer(); defer { s.stop() }
         var config = s.server.configuration
         config.port = 0

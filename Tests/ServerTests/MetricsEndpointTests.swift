@@ -19,7 +19,7 @@ import Glibc
         return (server, port)
     }
 
-    @Test func countsRequestsByMethodAndOutcomeWithLatencyAndGauges() throws {
+    @Test(.sqliteOnly) func countsRequestsByMethodAndOutcomeWithLatencyAndGauges() throws {
         let (server, metricsPort) = try metricsServer()
         defer { server.stop() }
         let c = try server.client()

@@ -58,7 +58,7 @@ import Testing
     /// A frequent term whose matches cluster late in name order ("phie"
     /// inside every "Sophie …") is paged by splitting off the cluster;
     /// the pages must equal a sort of every match by name bytes.
-    @Test func clusteredMatchesPageInExactNameOrder() throws {
+    @Test(.sqliteOnly) func clusteredMatchesPageInExactNameOrder() throws {
         let s = try TestServer { $0.synchronous = .normal }
         defer { s.stop() }
         // Matches outside the cluster, inserted first so the sample sees

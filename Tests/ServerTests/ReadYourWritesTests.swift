@@ -103,7 +103,7 @@ import Testing
         try expectGone("profile.get", erased)
     }
 
-    @Test(arguments: [64, 0]) func everyWriteIsSeenAtOnceOnAnotherConnection(cacheMegabytes: Int) throws {
+    @Test(.sqliteOnly, arguments: [64, 0]) func everyWriteIsSeenAtOnceOnAnotherConnection(cacheMegabytes: Int) throws {
         let s = try TestServer { $0.answerCacheMegabytes = cacheMegabytes }; defer { s.stop() }
         let writers = 3, iterations = 8
         let failures = FailureBox()
@@ -128,7 +128,7 @@ import Testing
     /// (or a later one: versions only grow), while readers keep reading it
     /// (so cache fills race with the commits). Once all is written, every
     /// connection reads the last version.
-    @Test(arguments: [64, 0]) func versionsNeverGoBackAcrossConnections(cacheMegabytes: Int) throws {
+    @Test(.sqliteOnly, arguments: [64, 0]) func versionsNeverGoBackAcrossConnections(cacheMegabytes: Int) throws {
         let s = try TestServer { $0.answerCacheMegabytes = cacheMegabytes }; defer { s.stop() }
         let setup = try s.client()
         let id = try #require(try setup.result("profile.create", ["name": "Shared"])["id"].int)

@@ -11,7 +11,7 @@ import Testing
     private static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fixtures/main-b20657d.sql")
 
-    @Test func aFileOfTheOldMainIsRenormalizedWithoutMergingAnything() throws {
+    @Test(.sqliteOnly) func aFileOfTheOldMainIsRenormalizedWithoutMergingAnything() throws {
         let directory = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("old.sqlite").path

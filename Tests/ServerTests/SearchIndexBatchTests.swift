@@ -14,7 +14,7 @@ import Testing
 @Suite struct SearchIndexBatchTests {
     struct Refused: Error {}
 
-    @Test func aMixedBatchLeavesTheIndexExact() throws {
+    @Test(.sqliteOnly) func aMixedBatchLeavesTheIndexExact() throws {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }
         let database = try ProfilesDatabase(path: dir.appendingPathComponent("s.sqlite").path, synchronous: .normal)

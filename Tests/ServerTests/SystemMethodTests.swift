@@ -90,7 +90,7 @@ import Testing
         #expect(try c.result("stats")["connections"]["total"].int == 2)
     }
 
-    @Test func walBytesGrowWithTheWAL() throws {
+    @Test(.sqliteOnly) func walBytesGrowWithTheWAL() throws {
         let s = try TestServer(); defer { s.stop() }
         let c = try s.client()
         let reported = try c.result("stats")["database"]
@@ -103,7 +103,7 @@ import Testing
 
 /// The SQLite file behind the server (SPEC §2, §10).
 @Suite struct StoreTests {
-    @Test func databaseFileIsInWALMode() throws {
+    @Test(.sqliteOnly) func databaseFileIsInWALMode() throws {
         let s = try TestServer(); defer { s.stop() }
         #expect(try s.server.database.journalMode() == "wal")
         // An independent connection sees the persistent journal mode too.
@@ -115,18 +115,18 @@ import Testing
         try queue.close()
     }
 
-    @Test func synchronousIsFullByDefault() throws {
+    @Test(.sqliteOnly) func synchronousIsFullByDefault() throws {
         let s = try TestServer(); defer { s.stop() }
         #expect(s.server.configuration.synchronous == .full)
         #expect(try s.server.database.currentSynchronousLevel() == 2)
     }
 
-    @Test func synchronousNormalWhenConfigured() throws {
+    @Test(.sqliteOnly) func synchronousNormalWhenConfigured() throws {
         let s = try TestServer { $0.synchronous = .normal }; defer { s.stop() }
         #expect(try s.server.database.currentSynchronousLevel() == 1)
     }
 
-    @Test func shutdownCheckpointsTheWALAndKeepsWALMode() throws {
+    @Test(.sqliteOnly) func shutdownCheckpointsTheWALAndKeepsWALMode() throws {
         // Not `stop()`: the files are checked after the shutdown, before the
         // directory is removed.
         let s = try TestServer()
