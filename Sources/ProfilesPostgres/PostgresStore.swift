@@ -130,13 +130,21 @@ public final class PostgresStore: ProfileStore {
                 return true
             }
             guard keep else { try? await connection.close(); return }
-            defer { listenConnection.withLock { if $0 === connection { $0 = nil } } }
-            try await connection.listen(on: Self.feedChannel) { notifications in
-                // What committed while this connection was down: read now.
-                committed.fire()
-                for try await _ in notifications { committed.fire() }
+            // Closed on every way out: postgres-nio requires a connection
+            // to be closed before it is released.
+            var failure: (any Error)?
+            do {
+                try await connection.listen(on: Self.feedChannel) { notifications in
+                    // What committed while this connection was down: read now.
+                    committed.fire()
+                    for try await _ in notifications { committed.fire() }
+                }
+            } catch {
+                failure = error
             }
+            listenConnection.withLock { if $0 === connection { $0 = nil } }
             try? await connection.close()
+            if let failure { throw failure }
         } catch {
             if !closed.load(ordering: .relaxed) {
                 logger.debug("the PostgreSQL LISTEN connection failed; retrying in 1 s: \(String(reflecting: error))")
