@@ -11,7 +11,9 @@ extension PostgresStore {
     /// once make one row, and the second reads (and locks) the first's.
     public func upsertContact(workspace: String, channel: ProfilesDomain.Channel, identifier: String,
                               name: String?) async throws -> ContactUpsert {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        try PGText.check(identifier, "identifier")
+        try PGText.check(name, "name")
+        return try await write(workspace: workspace) { [logger] connection, versions in
             // Looked up first: an INSERT that conflicts still takes a value
             // of the id sequence, and ids count up without gaps, as SQLite's.
             if let existing = try await PGContacts.find(connection, workspace: workspace, channel: channel,
@@ -44,7 +46,8 @@ extension PostgresStore {
 
     /// Sets or clears (`nil`) the contact's display name.
     public func updateContact(workspace: String, id: Int64, name: String?) async throws -> Contact {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        try PGText.check(name, "name")
+        return try await write(workspace: workspace) { [logger] connection, versions in
             let contact = try await PGContacts.fetch(connection, workspace: workspace, id: id, forUpdate: true, logger: logger)
             guard contact.name != name else { return contact }
             return try await PGContacts.rename(connection, workspace: workspace, contact, name: name, versions: &versions, logger: logger)
@@ -69,7 +72,11 @@ extension PostgresStore {
     }
 
     public func listContacts(workspace: String, filter: ContactFilter, limit: Int, cursor: String?) async throws -> Page<Contact> {
-        let query = filter.query.map(PGSearch.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
+        var query = filter.query.map(PGSearch.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
+        // No contact holds a NUL (PGText): such a query matches nothing.
+        let matchesNothing = query.map(PGText.holdsNUL) ?? false
+        if matchesNothing { query = nil }
+        let text = query
         let scope = Cursor.scope(("channel", filter.channel?.rawValue), ("profile_id", filter.profileID.map(String.init)),
                                  ("unassigned", String(filter.unassigned)), ("query", filter.query.map(PGSearch.normalizedQuery)))
         let after = try Cursor.id(cursor, kind: "c", scope: scope)
@@ -88,9 +95,10 @@ extension PostgresStore {
                 AND (\(channel)::text IS NULL OR c.channel = \(channel))
                 AND (\(profileID)::bigint IS NULL OR c.profile_id = \(profileID))
                 AND (NOT \(unassigned) OR c.profile_id IS NULL)
-                AND (\(query)::text IS NULL
-                     OR strpos(lower(c.identifier COLLATE "default"), \(query)) > 0
-                     OR strpos(lower(coalesce(c.name, '') COLLATE "default"), \(query)) > 0)
+                AND NOT \(matchesNothing)
+                AND (\(text)::text IS NULL
+                     OR strpos(lower(c.identifier COLLATE "default"), \(text)) > 0
+                     OR strpos(lower(coalesce(c.name, '') COLLATE "default"), \(text)) > 0)
                 AND (\(after)::bigint IS NULL OR c.id > \(after))
                 ORDER BY c.id LIMIT \(Int64(limit + 1))
                 """, logger).map(Contact.init(pgRow:))

@@ -36,7 +36,7 @@ extension PostgresStore {
         let live = Timestamp.now().milliseconds - Self.keyLifetimeMilliseconds
         return try await read { [logger] connection in
             try await connection.query("""
-                SELECT method, request, answer FROM idempotency_keys WHERE workspace = \(workspace) AND key = \(key) AND at > \(live)
+                SELECT method, request, answer FROM idempotency_keys WHERE workspace = \(workspace) AND key = \(PGText.storedKey(key)) AND at > \(live)
                 """, logger: logger).collect().first.map {
                 let (method, request, answer) = try $0.decode((String, String, String).self)
                 return StoredAnswer(method: method, request: request, answer: answer)

@@ -9,7 +9,10 @@ import ProfilesStore
 /// definitions (another node may change them at any time).
 extension PostgresStore {
     public func defineField(workspace: String, definition: FieldDefinition) async throws -> FieldDefinition {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        try PGText.check(definition.key, "key")
+        try PGText.check(definition.label, "label")
+        for option in definition.options ?? [] { try PGText.check(option, "options") }
+        return try await write(workspace: workspace) { [logger] connection, versions in
             // A concurrent define of the same key waits on the first's row
             // and then fails on field_definitions_pkey: the same conflict.
             if try await PGFields.find(connection, workspace: workspace, key: definition.key, logger: logger) != nil {
@@ -27,7 +30,11 @@ extension PostgresStore {
     }
 
     public func updateField(workspace: String, key: String, label: String?, options: [String]?, required: Bool?) async throws -> FieldDefinition {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        // No key holding a NUL can be defined.
+        if PGText.holdsNUL(key) { throw DomainError.notFound("field", "'\(key)'") }
+        try PGText.check(label, "label")
+        for option in options ?? [] { try PGText.check(option, "options") }
+        return try await write(workspace: workspace) { [logger] connection, versions in
             guard var definition = try await PGFields.find(connection, workspace: workspace, key: key, forUpdate: true, logger: logger) else {
                 throw DomainError.notFound("field", "'\(key)'")
             }
@@ -49,7 +56,8 @@ extension PostgresStore {
     }
 
     public func deleteField(workspace: String, key: String) async throws -> FieldDeletion {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        if PGText.holdsNUL(key) { throw DomainError.notFound("field", "'\(key)'") }
+        return try await write(workspace: workspace) { [logger] connection, versions in
             guard try await PGFields.find(connection, workspace: workspace, key: key, forUpdate: true, logger: logger) != nil else {
                 throw DomainError.notFound("field", "'\(key)'")
             }
@@ -77,7 +85,8 @@ extension PostgresStore {
     }
 
     public func fieldType(workspace: String, key: String) async throws -> FieldDefinition.FieldType? {
-        try await read { [logger] connection in try await PGFields.find(connection, workspace: workspace, key: key, logger: logger)?.type }
+        if PGText.holdsNUL(key) { return nil }
+        return try await read { [logger] connection in try await PGFields.find(connection, workspace: workspace, key: key, logger: logger)?.type }
     }
 }
 
@@ -183,6 +192,7 @@ enum PGFields {
             }
             if let value = patch[key]! {
                 let stored = columns(try definition.validate(value, region: region))
+                try PGText.check(stored.text, key)
                 if let old = current[key], old.0 == stored.text, old.1 == stored.number, old.2 == stored.bool { continue }
                 try await connection.run("""
                     INSERT INTO field_values (workspace, profile_id, key, text_value, number_value, bool_value)

@@ -8,7 +8,9 @@ import ProfilesStore
 extension PostgresStore {
     public func createMoment(workspace: String, contactID: Int64, ticketID: String?, subject: String?, status: MomentStatus,
                              startedAt: Timestamp?) async throws -> Moment {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        try PGText.check(ticketID, "ticket_id")
+        try PGText.check(subject, "subject")
+        return try await write(workspace: workspace) { [logger] connection, versions in
             _ = try await PGContacts.fetch(connection, workspace: workspace, id: contactID, forUpdate: true, logger: logger)
             // A concurrent create with the same ticket fails on
             // moments_by_ticket; `write` runs it again, and this check then
@@ -30,7 +32,8 @@ extension PostgresStore {
     }
 
     public func updateMoment(workspace: String, id: Int64, change: MomentChange) async throws -> Moment {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        try PGText.check(change.subject ?? nil, "subject")
+        return try await write(workspace: workspace) { [logger] connection, versions in
             var moment = try await PGMoments.fetch(connection, workspace: workspace, id: id, forUpdate: true, logger: logger)
             if let status = change.status { moment.status = status }
             if let subject = change.subject { moment.subject = subject }

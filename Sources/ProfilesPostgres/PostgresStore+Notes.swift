@@ -7,7 +7,9 @@ import ProfilesStore
 /// profile: writing one bumps the profile's version.
 extension PostgresStore {
     public func addNote(workspace: String, profileID: Int64, body: String, author: String?) async throws -> Note {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        try PGText.check(body, "body")
+        try PGText.check(author, "author")
+        return try await write(workspace: workspace) { [logger] connection, versions in
             _ = try await PGProfiles.fetch(connection, workspace: workspace, id: profileID, forUpdate: true, logger: logger)
             let now = Timestamp.now().milliseconds
             guard let row = try await connection.row("""
@@ -21,7 +23,8 @@ extension PostgresStore {
     }
 
     public func updateNote(workspace: String, id: Int64, body: String) async throws -> Note {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        try PGText.check(body, "body")
+        return try await write(workspace: workspace) { [logger] connection, versions in
             let note = try await PGNotes.fetch(connection, workspace: workspace, id: id, forUpdate: true, logger: logger)
             guard note.body != body else { return note }
             guard let row = try await connection.row("""

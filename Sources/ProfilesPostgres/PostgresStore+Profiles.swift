@@ -10,7 +10,8 @@ import ProfilesStore
 extension PostgresStore {
     public func createProfile(workspace: String, name: String, fields: [String: FieldValue?], region: String?,
                               contactIDs: [Int64], move: Bool) async throws -> Profile {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        try PGText.check(name, "name")
+        return try await write(workspace: workspace) { [logger] connection, versions in
             // Everything that can fail is checked before the INSERT, which
             // takes a value of the id sequence even if it rolls back: ids
             // count up without gaps, as SQLite's.
@@ -83,7 +84,8 @@ extension PostgresStore {
 
     public func updateProfile(workspace: String, id: Int64, name: String?, fields: [String: FieldValue?]?, region: String?,
                               expectedVersion: Int64?) async throws -> Profile {
-        try await write(workspace: workspace) { [logger] connection, versions in
+        try PGText.check(name, "name")
+        return try await write(workspace: workspace) { [logger] connection, versions in
             let current = try await PGProfiles.fetch(connection, workspace: workspace, id: id, forUpdate: true, logger: logger)
             try PGProfiles.check(current, expectedVersion: expectedVersion)
             var changed = false
@@ -190,7 +192,9 @@ enum PGProfiles {
             guard let definition = byKey[key] else {
                 throw DomainError.invalid(key, "is not a defined field; define it with field.define")
             }
-            if let value = fields[key]! { _ = try definition.validate(value, region: region) }
+            if let value = fields[key]!, case .string(let text) = try definition.validate(value, region: region) {
+                try PGText.check(text, key)
+            }
         }
         if let missing = definitions.first(where: { $0.required && (fields[$0.key] ?? nil) == nil }) {
             throw DomainError.invalid(missing.key, "is a required field")

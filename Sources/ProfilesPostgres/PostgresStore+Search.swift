@@ -24,12 +24,14 @@ extension PostgresStore {
         case .name:
             if let cursor {
                 let parts = try Cursor.decode(cursor, kind: "pn", scope: scope, count: 2)
-                guard let id = Int64(parts[1]) else { throw Cursor.notOurs }
+                guard let id = Int64(parts[1]), !PGText.holdsNUL(parts[0]) else { throw Cursor.notOurs }
                 nameAfter = (parts[0], id)
             }
         case .recent:
             if let (updated, id) = try Cursor.pair(cursor, kind: "pr", scope: scope) { recentAfter = (updated, id) }
         }
+        // No document holds a NUL (PGText): such a query matches nothing.
+        if let query, PGText.holdsNUL(query) { return Page(items: [], nextCursor: nil) }
         let byName = sort == .name
         let order = byName ? "p.name_key, p.id" : "p.updated_at DESC, p.id DESC"
         let limitPlusOne = Int64(limit + 1)

@@ -152,7 +152,7 @@ extension PostgresStore {
             // for the first's row, then sees it): this one must not happen.
             let taken = try await connection.query("""
                 INSERT INTO idempotency_keys (workspace, key, method, request, answer, at)
-                VALUES (\(intent.workspace), \(key), \(intent.method), \(intent.request), \(record.answer), \(now))
+                VALUES (\(intent.workspace), \(PGText.storedKey(key)), \(intent.method), \(intent.request), \(record.answer), \(now))
                 ON CONFLICT (workspace, key) DO UPDATE SET
                     method = excluded.method, request = excluded.request, answer = excluded.answer, at = excluded.at
                 WHERE idempotency_keys.at <= excluded.at - \(Self.keyLifetimeMilliseconds)
