@@ -75,11 +75,10 @@ public final class PostgresStore: ProfileStore {
             if let connection { _ = connection.close() as EventLoopFuture<Void> }
             connection = nil
         }
+        // Cancelling `run()` shuts the pool down: idle connections close at
+        // once, leased ones when their call ends. Not waited for, so that a
+        // drain is not held up by a call still running.
         for task in running { task.cancel() }
-        // Wait (briefly) for the pool to close its connections.
-        if let run = running.first {
-            _ = try? Self.blocking(executor: executor, timeout: .seconds(3)) { await run.value }
-        }
     }
 
     deinit { close() }
