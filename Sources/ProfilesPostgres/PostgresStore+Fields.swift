@@ -95,7 +95,7 @@ extension PostgresStore {
 enum PGFields {
     static func all(_ connection: PostgresConnection, workspace: String, logger: Logger) async throws -> [FieldDefinition] {
         try await connection.rows("""
-            SELECT key, label, type, options, required FROM field_definitions WHERE workspace = \(workspace) ORDER BY position
+            SELECT key, label, type, options, required FROM field_definitions WHERE workspace = \(workspace) ORDER BY position, key
             """, logger).map(decode)
     }
 

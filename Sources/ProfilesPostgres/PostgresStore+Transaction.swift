@@ -189,7 +189,6 @@ extension PostgresStore {
         let timeout = leaseTimeout
         return try await withoutActuallyEscaping(body) { body in
             // `body` does not outlive the group: every child is awaited.
-            let body = UncheckedBody(body)
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask { [client] in
                     try await client.withConnection { connection in
@@ -199,7 +198,7 @@ extension PostgresStore {
                             return true
                         }
                         guard go else { throw LeaseTimeout() }
-                        return try await body.run(connection)
+                        return try await body(connection)
                     }
                 }
                 group.addTask {
@@ -271,13 +270,4 @@ private enum LeaseState { case waiting, leased, timedOut }
 /// Who won the race of a lease: the connection or the timeout.
 private final class LeaseGate: Sendable {
     let state = Mutex(LeaseState.waiting)
-}
-
-/// A non-Sendable closure made sendable for `lease`'s child task.
-/// `@unchecked Sendable`: it wraps a `@Sendable` closure (made
-/// non-escaping by `withoutActuallyEscaping`), only called by the one
-/// child task that runs it, before `lease` returns.
-private struct UncheckedBody<T>: @unchecked Sendable {
-    let run: @Sendable (PostgresConnection) async throws -> T
-    init(_ run: @escaping @Sendable (PostgresConnection) async throws -> T) { self.run = run }
 }
