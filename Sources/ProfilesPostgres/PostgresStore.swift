@@ -57,7 +57,7 @@ public final class PostgresStore: ProfileStore {
             if !applied.isEmpty { logger.info("PostgreSQL database migrated: \(applied.joined(separator: ", "))") }
         } catch {
             run.cancel()
-            throw PostgresOpenError(url: url, cause: error)
+            throw PostgresOpenError(url: url, cause: error, timeout: connectTimeout)
         }
         startListening()
     }
@@ -224,11 +224,13 @@ public struct PostgresOpenError: Error, CustomStringConvertible {
     public let url: PostgresURL
     public let reason: String
 
-    init(url: PostgresURL, cause: any Error) {
+    init(url: PostgresURL, cause: any Error, timeout: Duration) {
         self.url = url
         switch cause {
+        case is LeaseTimeout:
+            reason = "it cannot be reached: no connection within \(timeout) (is the server running, and the URL right?)"
         case let error as DomainError where error.kind == .unavailable:
-            reason = "it cannot be reached (no connection within the connect timeout)"
+            reason = "it cannot be reached: no connection within \(timeout) (is the server running, and the URL right?)"
         case let error as PostgresStoreError:
             reason = error.description
         default:
