@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Search and list latency on a generated database (default 1,000,000
 # profiles with 3 contacts each). Usage:
-#   bench/search.sh [PROFILES] [DB_PATH]
+#   bench/search.sh [--postgres] [PROFILES] [DB_PATH]
 # The database is generated once and reused (delete it to regenerate).
+# With --postgres the file is copied into a throwaway PostgreSQL cluster
+# (profiles-server migrate) and served from there.
 # Prints a Markdown table for docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+postgres=0
+if [ "${1:-}" = --postgres ]; then postgres=1; shift; fi
 profiles=${1:-1000000}
 db=${2:-/tmp/profiles-bench/profiles-$profiles.sqlite}
 
@@ -18,10 +22,25 @@ if [ ! -f "$db" ]; then
 fi
 
 log=$(mktemp)
-"$bin/profiles-server" --port 0 --db "$db" --synchronous normal 2>"$log" &
+served=$db
+if [ "$postgres" = 1 ]; then
+  pgdir=$(mktemp -d /tmp/profiles-search-pg.XXXXXX)
+  chmod 755 "$pgdir"
+  served=$(scripts/pg-cluster.sh start "$pgdir" | tail -n 1)
+  trap 'scripts/pg-cluster.sh stop "$pgdir" >/dev/null 2>&1; rm -rf "$pgdir"' EXIT
+  echo "copying $db into PostgreSQL: /usr/bin/time $bin/profiles-server migrate --from $db --to (a throwaway cluster)" >&2
+  /usr/bin/time -f 'migrate: %e s' "$bin/profiles-server" migrate --from "$db" --to "$served" >&2
+fi
+"$bin/profiles-server" --port 0 --db "$served" --synchronous normal 2>"$log" &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$log"' EXIT
-port=$(listen_port "$log")
+if [ "$postgres" = 1 ]; then
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$log"; scripts/pg-cluster.sh stop "$pgdir" >/dev/null 2>&1; rm -rf "$pgdir"' EXIT
+else
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -f "$log"' EXIT
+fi
+port=$(listen_port "$log" 60)
 
-echo "profiles: $profiles, database: $(du -h "$db" | cut -f1), machine: $(nproc) cores, $(uname -m)"
+backend=SQLite
+[ "$postgres" = 1 ] && backend="PostgreSQL $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | xargs -I{} {}/postgres --version | cut -d' ' -f3)"
+echo "profiles: $profiles, database: $(du -h "$db" | cut -f1) ($backend), machine: $(nproc) cores, $(uname -m)"
 "$bin/profiles-bench" search --port "$port" --profiles "$profiles" --markdown

@@ -9,7 +9,7 @@ extension CommandBus.Registry {
                                             answerCacheBytes: Int = 64 << 20) {
         storeExecutor = store.executor
         var cache: ProfileAnswerCache?
-        if let changes = store.profileChanges {
+        if let changes = store.profileChanges, answerCacheBytes > 0 {
             let answers = ProfileAnswerCache(budgetBytes: answerCacheBytes)
             changes.observe { answers.invalidate($0) }
             cache = answers

@@ -215,12 +215,8 @@ public final class CommandBus: Sendable {
         switch method.body {
         case .immediate:
             preconditionFailure("\(method.name) is not a deferred method")
-        case .read(let handler, let fastPath, let executor):
-            do {
-                if let fastPath, let result = try fastPath(params, context) { return .answered(answer(.result(result))) }
-            } catch {
-                return .answered(answer(outcome(of: error, method: method, connectionID: connectionID)))
-            }
+        case .read(let handler, _, let executor):
+            // The fast path, if any, was tried by `answerAtOnce`.
             let immediate = ImmediateCall.start(on: executor, { [self] () async -> Response.Outcome in
                 do { return .result(try await handler(params, context)) } catch {
                     return outcome(of: error, method: method, connectionID: connectionID)
@@ -243,6 +239,24 @@ public final class CommandBus: Sendable {
             })
             return .pending
         }
+    }
+
+    /// Answers a read from its fast path when it can (see `FastPath`),
+    /// with no task, no completion and no closure to allocate: the answer
+    /// (nil inside for a notification), or nil when the call must be
+    /// started. A refusal (auth, params) is an answer too.
+    fileprivate func answerAtOnce(_ method: Method, _ request: Request, session: Session) -> Response?? {
+        guard case .read(_, let fastPath?, _) = method.body else { return nil }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let outcome: Response.Outcome
+        do {
+            let (params, context) = try prepare(method, request, session)
+            guard let result = try fastPath(params, context) else { return nil }
+            outcome = .result(result)
+        } catch {
+            outcome = self.outcome(of: error, method: method, connectionID: session.connectionID)
+        }
+        return .some(finish(request, method: method, outcome: outcome, connectionID: session.connectionID, started: started))
     }
 
     /// Carries a write's result from its body to its `done`, which the
@@ -312,6 +326,13 @@ public struct DeferredCall: Sendable {
         case answered(Response?)
         /// Handed to the writer: `completion` will be called once.
         case pending
+    }
+
+    /// The answer when the call's fast path gives it at once (nil inside
+    /// for a notification); nil when it must be started. On the session's
+    /// queue, before `start`.
+    public func answerAtOnce(session: Session) -> Response?? {
+        bus.answerAtOnce(method, request, session: session)
     }
 
     /// Starts the call; must be called on the session's queue. When it is

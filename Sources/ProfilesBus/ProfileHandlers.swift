@@ -4,6 +4,16 @@ import ProfilesStore
 
 /// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export / erase
 extension CommandBus.Registry {
+    /// `profile.get`'s fast path: the cached answer of a profile alone.
+    private static func cachedProfile(_ cache: ProfileAnswerCache) -> CommandBus.FastPath {
+        { p, ctx in
+            guard p.raw("include") == nil, case .hit(let answer)? = cache.lookup(id: try p.id("id"), workspace: ctx.workspace) else {
+                return nil
+            }
+            return EncodedAnswer(json: answer)
+        }
+    }
+
     mutating func registerProfileMethods(store: any ProfileStore, cache: ProfileAnswerCache?) {
         registerWrite("profile.create", MethodSpec(
             "Creates a profile, with field values and contacts.",
@@ -29,13 +39,8 @@ extension CommandBus.Registry {
             result: Schema.ref("ProfileDetail"), errors: [.notFound]),
             // The profile alone is what is read most: from the cache when
             // it can be (ProfileAnswerCache says why it is never stale),
-            // without starting a task.
-            fastPath: { p, ctx in
-                guard p.raw("include") == nil, let cache, case .hit(let answer)? = cache.lookup(id: try p.id("id"), workspace: ctx.workspace) else {
-                    return nil
-                }
-                return EncodedAnswer(json: answer)
-            }) { p, ctx in
+            // without starting a task. No cache (PostgreSQL): no fast path.
+            fastPath: cache.map(Self.cachedProfile)) { p, ctx in
             var include = Set<ProfileInclude>()
             for word in try p.optionalStringArray("include") ?? [] {
                 guard let part = ProfileInclude(rawValue: word) else {

@@ -45,7 +45,9 @@ public struct RequestProcessor: Sendable {
         case .single(let entry):
             guard case .call(let request) = entry else { return .answer(refusal(entry, session).map(Envelope.encodeLine)) }
             switch bus.route(request) {
-            case .deferred(let call): return .deferred(call)
+            case .deferred(let call):
+                if let answered = call.answerAtOnce(session: session) { return answered.map(Work.response) ?? .answer(nil) }
+                return .deferred(call)
             case .immediate(let method):
                 guard let response = bus.dispatch(request, method: method, session: session) else { return .answer(nil) }
                 return .response(response)
@@ -149,7 +151,9 @@ public struct BatchRun: Sendable {
             }
         } else if case .call(let request) = entry {
             switch processor.bus.route(request) {
-            case .deferred(let call): return .deferred(call)
+            case .deferred(let call):
+                guard let answered = call.answerAtOnce(session: session) else { return .deferred(call) }
+                response = answered
             case .immediate(let method): response = processor.bus.dispatch(request, method: method, session: session)
             }
         } else {
