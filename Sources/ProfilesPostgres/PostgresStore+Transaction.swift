@@ -64,7 +64,7 @@ extension PostgresStore {
                 try await connection.query("COMMIT", logger: logger)
                 return result
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                await rollback(connection, after: error)
                 throw error
             }
         }
@@ -129,11 +129,10 @@ extension PostgresStore {
             }
             try await connection.query("COMMIT", logger: logger)
         } catch {
-            // The connection may be gone; the error that matters is the first.
-            _ = try? await connection.query("ROLLBACK", logger: logger)
+            await rollback(connection, after: error)
             throw error
         }
-        if recorded {
+        if recorded, !connection.isClosed {
             // A wake-up for the other nodes, never inside the transaction:
             // a listener told before the commit would read nothing new.
             _ = try? await connection.query("SELECT pg_notify(\(Self.feedChannel), \(workspace))", logger: logger)
@@ -178,48 +177,50 @@ extension PostgresStore {
         return true
     }
 
+    /// Rolls back after `error`, unless the connection is gone: a
+    /// statement sent on a connection postgres-nio is closing may never be
+    /// answered (seen when PostgreSQL shut down under load), and a lost
+    /// connection's transaction is over anyway. The error that matters is
+    /// the first, so the rollback's own is dropped.
+    func rollback(_ connection: PostgresConnection, after error: any Error) async {
+        guard !connection.isClosed, !Self.isConnectionLoss(error) else { return }
+        _ = try? await connection.query("ROLLBACK", logger: logger)
+    }
+
     // MARK: Connections
 
     /// Runs `body` on a pooled connection, waiting at most `leaseTimeout`
     /// for one (the pool would wait up to a minute while the database is
     /// down). Only the wait is timed: once `body` has a connection it runs
     /// to its end, so a timeout never leaves a write half-known.
+    ///
+    /// The connection is leased by a task of its own that hands it over
+    /// and holds the lease until `body` is done: after a timeout nobody
+    /// waits for that task (a lease request the pool is slow to cancel
+    /// would otherwise hold the caller until the database is back); when
+    /// it gets a connection too late, it gives it straight back.
     func lease<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let gate = LeaseGate()
+        let handoff = LeaseHandoff()
         let timeout = leaseTimeout
-        return try await withoutActuallyEscaping(body) { body in
-            // `body` does not outlive the group: every child is awaited.
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { [client] in
+        let connection: PostgresConnection = try await withCheckedThrowingContinuation { caller in
+            handoff.wait(caller)
+            let holder = Task(executorPreference: executor) { [client] in
+                do {
                     try await client.withConnection { connection in
-                        let go = gate.state.withLock { state in
-                            guard state == .waiting else { return false }
-                            state = .leased
-                            return true
-                        }
-                        guard go else { throw LeaseTimeout() }
-                        return try await body(connection)
+                        guard handoff.handOver(connection) else { return }
+                        await handoff.held()
                     }
+                } catch {
+                    handoff.fail(error)
                 }
-                group.addTask {
-                    try? await Task.sleep(for: timeout)
-                    let timedOut = gate.state.withLock { state in
-                        guard state == .waiting else { return false }
-                        state = .timedOut
-                        return true
-                    }
-                    if timedOut { throw LeaseTimeout() }
-                    return nil
-                }
-                while let next = try await group.next() {
-                    if let value = next {
-                        group.cancelAll()
-                        return value
-                    }
-                }
-                throw LeaseTimeout()
+            }
+            Task(executorPreference: executor) {
+                try? await Task.sleep(for: timeout)
+                if handoff.fail(LeaseTimeout()) { holder.cancel() }
             }
         }
+        defer { handoff.release() }
+        return try await body(connection)
     }
 
     // MARK: Errors
@@ -265,9 +266,65 @@ extension PostgresStore {
 /// No pooled connection within `leaseTimeout`.
 struct LeaseTimeout: Error {}
 
-private enum LeaseState { case waiting, leased, timedOut }
+/// The meeting point of a caller of `lease` and the task that leases its
+/// connection: the connection (or the failure) is handed over once, and
+/// the caller's release ends the lease.
+private final class LeaseHandoff: Sendable {
+    private struct State {
+        var waiting = true
+        var caller: CheckedContinuation<PostgresConnection, any Error>?
+        var holder: CheckedContinuation<Void, Never>?
+        var released = false
+    }
+    private let state = Mutex(State())
 
-/// Who won the race of a lease: the connection or the timeout.
-private final class LeaseGate: Sendable {
-    let state = Mutex(LeaseState.waiting)
+    /// Set before the leasing task starts.
+    func wait(_ caller: CheckedContinuation<PostgresConnection, any Error>) {
+        state.withLock { $0.caller = caller }
+    }
+
+    /// The leasing task got `connection`: false when the caller gave up.
+    func handOver(_ connection: PostgresConnection) -> Bool {
+        guard let caller = take() else { return false }
+        caller.resume(returning: connection)
+        return true
+    }
+
+    /// The lease failed or timed out: true when the caller still waited.
+    @discardableResult
+    func fail(_ error: any Error) -> Bool {
+        guard let caller = take() else { return false }
+        caller.resume(throwing: error)
+        return true
+    }
+
+    private func take() -> CheckedContinuation<PostgresConnection, any Error>? {
+        state.withLock { state in
+            guard state.waiting else { return nil }
+            state.waiting = false
+            defer { state.caller = nil }
+            return state.caller
+        }
+    }
+
+    /// In the leasing task: returns once the caller released the connection.
+    func held() async {
+        await withCheckedContinuation { (holder: CheckedContinuation<Void, Never>) in
+            let released = state.withLock { state in
+                if state.released { return true }
+                state.holder = holder
+                return false
+            }
+            if released { holder.resume() }
+        }
+    }
+
+    func release() {
+        let holder = state.withLock { state in
+            state.released = true
+            defer { state.holder = nil }
+            return state.holder
+        }
+        holder?.resume()
+    }
 }
