@@ -17,9 +17,10 @@ public protocol EventPusher: AnyObject, Sendable {
     /// Queues one line. Returns false when the peer has fallen too far
     /// behind; the pusher has then closed the connection.
     func push(_ line: [UInt8]) -> Bool
-    /// True while a write of this connection waits for its answer (on
-    /// `queue`): no event is pushed meanwhile, so the connection gets its
-    /// write's answer before the event of it. `Session.writeAnswered`
+    /// True while a write of this connection waits for its answer, and
+    /// while it answers a batch (on `queue`): no event is pushed meanwhile,
+    /// so the connection gets its write's answer before the event of it,
+    /// and no event lands inside a batch's array. `Session.writeAnswered`
     /// wakes the subscription again.
     var holdsPushes: Bool { get }
     /// Runs `body` on `queue`: at once when called there, otherwise
@@ -126,6 +127,15 @@ final class Subscription: @unchecked Sendable {
                 catch { return .failure(error) }
             }, later: { result in
                 self.pusher.queue.async {
+                    // The connection began answering a write or a batch
+                    // while this read was in flight (PostgreSQL): an event
+                    // now would land before that answer, or inside a
+                    // batch's array. The events are read again from
+                    // `lastSeq` when the hold ends (`Session.writeAnswered`).
+                    if self.pusher.holdsPushes {
+                        self.reading = false
+                        return
+                    }
                     if self.push(result) { self.read() }
                 }
             })

@@ -12,7 +12,8 @@ final class ConnectionPusher: EventPusher, @unchecked Sendable {
     private weak var connection: Connection?
     let queue: DispatchQueue
     private let maxUnsentBytes: Int
-    /// Set by the connection while one of its writes awaits its answer.
+    /// Set by the connection while one of its writes awaits its answer,
+    /// and while it answers a batch.
     var holdsPushes = false
 
     init(connection: Connection, maxUnsentBytes: Int) {

@@ -57,6 +57,8 @@ final class RPCConnection: ConnectionDelegate, @unchecked Sendable {
             closeIfRequested(connection)
         case .batch(let run):
             batch = run
+            // No event between a batch's elements: they are one JSON array.
+            pusher.holdsPushes = true
             continueBatch(connection)
         case .deferred(let call):
             start(call, on: connection) { connection, response in
@@ -76,7 +78,7 @@ final class RPCConnection: ConnectionDelegate, @unchecked Sendable {
         let started = call.start(session: session) { [self] response in
             connection.queue.async { [self] in
                 awaitingWrite = false
-                pusher.holdsPushes = false
+                pusher.holdsPushes = batch != nil
                 answer(connection, response)
                 session.writeAnswered()
                 if batch != nil {
@@ -107,6 +109,9 @@ final class RPCConnection: ConnectionDelegate, @unchecked Sendable {
         while batch != nil && !awaitingWrite {
             if batch!.isFinished {
                 batch = nil
+                pusher.holdsPushes = false
+                // Events held back during the batch go out now, after it.
+                session.writeAnswered()
                 connection.releaseInput()
                 closeIfRequested(connection)
                 return

@@ -37,7 +37,7 @@ import Testing
         let health = try c.result("health")
         #expect(health["status"].string == "ok")
         #expect(health["database"].string == "ok")
-        #expect(health["journal_mode"].string == "wal")
+        #expect(health["journal_mode"].string == (TestBackend.isPostgres ? "postgresql" : "wal"))
     }
 
     @Test func statsCountsConnectionsAndRequests() throws {
