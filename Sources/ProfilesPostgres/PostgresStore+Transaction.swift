@@ -191,8 +191,11 @@ extension PostgresStore {
 
     /// Runs `body` on a pooled connection, waiting at most `leaseTimeout`
     /// for one (the pool would wait up to a minute while the database is
-    /// down). Only the wait is timed: once `body` has a connection it runs
-    /// to its end, so a timeout never leaves a write half-known.
+    /// down). Once `body` has a connection it runs to its end, unless the
+    /// database leaves it unanswered past `callDeadline`: then the
+    /// connection is closed and the call fails `unavailable`. A write cut
+    /// off so may have committed; it was not acknowledged, and a retry
+    /// with its idempotency key writes it once.
     ///
     /// The connection is leased by a task of its own that hands it over
     /// and holds the lease until `body` is done: after a timeout nobody
@@ -220,8 +223,23 @@ extension PostgresStore {
             }
         }
         defer { handoff.release() }
+        // A call the database never answers (postgres-nio left a query of a
+        // connection cut mid-way pending, now and then, when PostgreSQL
+        // shut down) must not hold its client forever: past the deadline
+        // the connection is closed, which fails what is pending on it (as
+        // `unavailable`) and keeps it out of the pool.
+        let watchdog = Task(executorPreference: executor) { [callDeadline] in
+            try await Task.sleep(for: callDeadline)
+            try? await connection.close()
+        }
+        defer { watchdog.cancel() }
         return try await body(connection)
     }
+
+    /// How long one leased call may take before its connection is closed:
+    /// far longer than any statement of this service takes on a healthy
+    /// database.
+    var callDeadline: Duration { .seconds(15) }
 
     // MARK: Errors
 
