@@ -40,7 +40,7 @@ extension PostgresStore {
     /// Runs `body` on a pooled connection, outside any transaction: for a
     /// read of one statement (one statement reads one snapshot). A read
     /// that fails because the connection was lost is tried once more.
-    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
@@ -56,8 +56,8 @@ extension PostgresStore {
 
     /// A read of several statements that must agree: one
     /// `REPEATABLE READ READ ONLY` transaction.
-    func readSnapshot<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await read { connection in
+    func readSnapshot<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await read { [self] connection in
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             do {
                 let result = try await body(connection)
@@ -81,13 +81,13 @@ extension PostgresStore {
     /// feed by `committed`. A transaction that lost a race (40001, 40P01)
     /// is run again whole, a few times.
     func write<T: Sendable>(workspace: String,
-                            _ body: @Sendable (PostgresConnection, inout ProfileVersions) async throws -> T) async throws -> T {
+                            _ body: @escaping @Sendable (PostgresConnection, inout ProfileVersions) async throws -> T) async throws -> T {
         let intent = WriteIntent.current
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let (result, recorded) = try await lease { connection in
+                let (result, recorded) = try await lease { [self] connection in
                     try await transaction(connection, workspace: workspace, intent: intent, body)
                 }
                 commitCount.add(1, ordering: .relaxed)
@@ -202,7 +202,7 @@ extension PostgresStore {
     /// waits for that task (a lease request the pool is slow to cancel
     /// would otherwise hold the caller until the database is back); when
     /// it gets a connection too late, it gives it straight back.
-    func lease<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func lease<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let handoff = LeaseHandoff()
         let timeout = leaseTimeout
         let connection: PostgresConnection = try await withCheckedThrowingContinuation { caller in
@@ -222,18 +222,25 @@ extension PostgresStore {
                 if handoff.fail(LeaseTimeout()) { holder.cancel() }
             }
         }
-        defer { handoff.release() }
         // A call the database never answers (postgres-nio left a query of a
         // connection cut mid-way pending, now and then, when PostgreSQL
-        // shut down) must not hold its client forever: past the deadline
-        // the connection is closed, which fails what is pending on it (as
-        // `unavailable`) and keeps it out of the pool.
-        let watchdog = Task(executorPreference: executor) { [callDeadline] in
-            try await Task.sleep(for: callDeadline)
-            try? await connection.close()
+        // shut down) must not hold its client: past the deadline the call
+        // is answered `unavailable` and its connection closed. The body
+        // keeps the lease until it ends, however late; nobody waits for it.
+        return try await withCheckedThrowingContinuation { (caller: CheckedContinuation<T, any Error>) in
+            let outcome = CallOutcome(caller)
+            let deadline = Task(executorPreference: executor) { [callDeadline] in
+                try await Task.sleep(for: callDeadline)
+                if outcome.resume(with: .failure(CallDeadlinePassed())) { try? await connection.close() }
+            }
+            Task(executorPreference: executor) {
+                let result: Result<T, any Error>
+                do { result = .success(try await body(connection)) } catch { result = .failure(error) }
+                handoff.release()
+                deadline.cancel()
+                outcome.resume(with: result)
+            }
         }
-        defer { watchdog.cancel() }
-        return try await body(connection)
     }
 
     /// How long one leased call may take before its connection is closed:
@@ -261,7 +268,7 @@ extension PostgresStore {
     /// connection was lost (rather than that a statement failed).
     static func isConnectionLoss(_ error: any Error) -> Bool {
         switch error {
-        case is LeaseTimeout:
+        case is LeaseTimeout, is CallDeadlinePassed:
             return true
         case let error as PostgresTransactionError:
             return [error.beginError, error.closureError, error.commitError].contains { $0.map(isConnectionLoss) ?? false }
@@ -283,6 +290,25 @@ extension PostgresStore {
 
 /// No pooled connection within `leaseTimeout`.
 struct LeaseTimeout: Error {}
+
+/// A leased call left unanswered past `callDeadline`.
+struct CallDeadlinePassed: Error {}
+
+/// Who answers a leased call first, its body or its deadline: the
+/// caller is resumed once.
+private final class CallOutcome<T: Sendable>: Sendable {
+    private let caller: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ caller: CheckedContinuation<T, any Error>) { self.caller = Mutex(caller) }
+
+    /// True when this was the first answer.
+    @discardableResult
+    func resume(with result: Result<T, any Error>) -> Bool {
+        guard let caller = caller.withLock({ $0.take() }) else { return false }
+        caller.resume(with: result)
+        return true
+    }
+}
 
 /// The meeting point of a caller of `lease` and the task that leases its
 /// connection: the connection (or the failure) is handed over once, and

@@ -155,7 +155,7 @@ public final class PostgresStore: ProfileStore {
 
     public func health() async throws -> StoreHealth {
         do {
-            try await read { connection in
+            try await read { [logger] connection in
                 try await connection.query("SELECT 1", logger: logger)
                 return ()
             }
@@ -167,7 +167,7 @@ public final class PostgresStore: ProfileStore {
     }
 
     public func storageStats() async -> StorageStats {
-        let size = try? await read { connection in
+        let size = try? await read { [logger] connection in
             try await connection.query("SELECT pg_database_size(current_database())", logger: logger)
                 .collect().first?.decode(Int64.self) ?? 0
         }

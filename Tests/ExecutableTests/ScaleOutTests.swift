@@ -60,6 +60,27 @@ import Glibc
         TestPostgres.drop(url)
     }
 
+    /// The same idempotency key sent to two nodes at the same moment
+    /// writes once, and both get the same answer (20 keys, each raced).
+    @Test func oneKeyOnTwoNodesAtOnceWritesOnce() throws {
+        let url = try TestPostgres.createDatabase()
+        let nodes = try (0..<2).map { _ in try ServerProcess(["--port", "0", "--db", url.unredacted]) }
+        defer { for node in nodes { node.child.killIfRunning() } }
+        let clients = try nodes.map { try LineClient(port: $0.port, timeout: 30) }
+        for round in 1...20 {
+            let line = #"{"jsonrpc":"2.0","id":\#(round),"method":"profile.create","params":{"name":"raced \#(round)","idempotency_key":"race-\#(round)"}}"#
+            // Both lines leave before either answer is read.
+            for client in clients { try client.sendLine(line) }
+            let answers = try clients.map { try #require(try $0.readLine()) }
+            let results = answers.map { JSONObject(try? JSONSerialization.jsonObject(with: Data($0.utf8)))["result"] }
+            #expect(results[0]["id"].int != nil && results[0]["id"].int == results[1]["id"].int, "round \(round): \(answers)")
+            #expect(results[0]["version"].int == results[1]["version"].int)
+        }
+        let page = try clients[0].result("profile.list", ["query": "raced", "limit": 100])
+        #expect(page["items"].array.count == 20, "\(page["items"].array.count) profiles for 20 keys")
+        TestPostgres.drop(url)
+    }
+
     /// `kill -9` of a node under write load, three times: every write it
     /// acknowledged is there after the restart, and the node serves.
     @Test func killNineOfANodeLosesNoAcknowledgedWrite() throws {
