@@ -197,56 +197,33 @@ extension PostgresStore {
     /// off so may have committed; it was not acknowledged, and a retry
     /// with its idempotency key writes it once.
     ///
-    /// The connection is leased by a task of its own that hands it over
-    /// and holds the lease until `body` is done: after a timeout nobody
-    /// waits for that task (a lease request the pool is slow to cancel
-    /// would otherwise hold the caller until the database is back); when
-    /// it gets a connection too late, it gives it straight back.
-    func lease<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let handoff = LeaseHandoff()
-        let timeout = leaseTimeout
-        let connection: PostgresConnection = try await withCheckedThrowingContinuation { caller in
-            handoff.wait(caller)
+    /// One task per call leases the connection and runs `body` in the
+    /// lease; the caller waits for it, or for `deadlines` to answer first.
+    /// `deadline`: how long the call may hold its connection (default
+    /// the store's call deadline, 15 s).
+    func lease<T: Sendable>(deadline: Duration? = nil,
+                            _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (caller: CheckedContinuation<T, any Error>) in
+            let outcome = CallOutcome(caller)
+            let deadlines = self.deadlines
+            let call = deadlines.begin { error in outcome.resume(with: .failure(error)) }
             let holder = Task(executorPreference: executor) { [client] in
                 do {
                     try await client.withConnection { connection in
-                        guard handoff.handOver(connection) else { return }
-                        await handoff.held()
+                        guard deadlines.leased(call, connection, deadline: deadline) else { return }
+                        let result: Result<T, any Error>
+                        do { result = .success(try await body(connection)) } catch { result = .failure(error) }
+                        deadlines.end(call)
+                        outcome.resume(with: result)
                     }
                 } catch {
-                    handoff.fail(error)
+                    deadlines.end(call)
+                    outcome.resume(with: .failure(error))
                 }
             }
-            Task(executorPreference: executor) {
-                try? await Task.sleep(for: timeout)
-                if handoff.fail(LeaseTimeout()) { holder.cancel() }
-            }
-        }
-        // A call the database never answers (postgres-nio left a query of a
-        // connection cut mid-way pending, now and then, when PostgreSQL
-        // shut down) must not hold its client: past the deadline the call
-        // is answered `unavailable` and its connection closed. The body
-        // keeps the lease until it ends, however late; nobody waits for it.
-        return try await withCheckedThrowingContinuation { (caller: CheckedContinuation<T, any Error>) in
-            let outcome = CallOutcome(caller)
-            let deadline = Task(executorPreference: executor) { [callDeadline] in
-                try await Task.sleep(for: callDeadline)
-                if outcome.resume(with: .failure(CallDeadlinePassed())) { try? await connection.close() }
-            }
-            Task(executorPreference: executor) {
-                let result: Result<T, any Error>
-                do { result = .success(try await body(connection)) } catch { result = .failure(error) }
-                handoff.release()
-                deadline.cancel()
-                outcome.resume(with: result)
-            }
+            deadlines.leasing(call, by: holder)
         }
     }
-
-    /// How long one leased call may take before its connection is closed:
-    /// far longer than any statement of this service takes on a healthy
-    /// database.
-    var callDeadline: Duration { .seconds(15) }
 
     // MARK: Errors
 
@@ -285,90 +262,5 @@ extension PostgresStore {
             // postgres-nio does not re-export.
             return String(reflecting: type(of: error)).contains("ConnectionPoolError")
         }
-    }
-}
-
-/// No pooled connection within `leaseTimeout`.
-struct LeaseTimeout: Error {}
-
-/// A leased call left unanswered past `callDeadline`.
-struct CallDeadlinePassed: Error {}
-
-/// Who answers a leased call first, its body or its deadline: the
-/// caller is resumed once.
-private final class CallOutcome<T: Sendable>: Sendable {
-    private let caller: Mutex<CheckedContinuation<T, any Error>?>
-
-    init(_ caller: CheckedContinuation<T, any Error>) { self.caller = Mutex(caller) }
-
-    /// True when this was the first answer.
-    @discardableResult
-    func resume(with result: Result<T, any Error>) -> Bool {
-        guard let caller = caller.withLock({ $0.take() }) else { return false }
-        caller.resume(with: result)
-        return true
-    }
-}
-
-/// The meeting point of a caller of `lease` and the task that leases its
-/// connection: the connection (or the failure) is handed over once, and
-/// the caller's release ends the lease.
-private final class LeaseHandoff: Sendable {
-    private struct State {
-        var waiting = true
-        var caller: CheckedContinuation<PostgresConnection, any Error>?
-        var holder: CheckedContinuation<Void, Never>?
-        var released = false
-    }
-    private let state = Mutex(State())
-
-    /// Set before the leasing task starts.
-    func wait(_ caller: CheckedContinuation<PostgresConnection, any Error>) {
-        state.withLock { $0.caller = caller }
-    }
-
-    /// The leasing task got `connection`: false when the caller gave up.
-    func handOver(_ connection: PostgresConnection) -> Bool {
-        guard let caller = take() else { return false }
-        caller.resume(returning: connection)
-        return true
-    }
-
-    /// The lease failed or timed out: true when the caller still waited.
-    @discardableResult
-    func fail(_ error: any Error) -> Bool {
-        guard let caller = take() else { return false }
-        caller.resume(throwing: error)
-        return true
-    }
-
-    private func take() -> CheckedContinuation<PostgresConnection, any Error>? {
-        state.withLock { state in
-            guard state.waiting else { return nil }
-            state.waiting = false
-            defer { state.caller = nil }
-            return state.caller
-        }
-    }
-
-    /// In the leasing task: returns once the caller released the connection.
-    func held() async {
-        await withCheckedContinuation { (holder: CheckedContinuation<Void, Never>) in
-            let released = state.withLock { state in
-                if state.released { return true }
-                state.holder = holder
-                return false
-            }
-            if released { holder.resume() }
-        }
-    }
-
-    func release() {
-        let holder = state.withLock { state in
-            state.released = true
-            defer { state.holder = nil }
-            return state.holder
-        }
-        holder?.resume()
     }
 }

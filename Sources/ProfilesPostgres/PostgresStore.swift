@@ -22,6 +22,8 @@ public final class PostgresStore: ProfileStore {
     /// How long a call waits for a pooled connection before it is answered
     /// `unavailable` (the pool itself would wait up to a minute).
     let leaseTimeout: Duration
+    /// The deadlines of the calls in flight (`lease`).
+    let deadlines: CallDeadlines
     /// `client.run()`, the LISTEN loop and the periodic wake-up.
     private let tasks = Mutex<[Task<Void, Never>]>([])
     /// The LISTEN connection while it is open, to close it on `close()`.
@@ -41,6 +43,7 @@ public final class PostgresStore: ProfileStore {
         self.url = url
         self.logger = logger
         leaseTimeout = connectTimeout
+        deadlines = CallDeadlines(leaseTimeout: connectTimeout, callDeadline: .seconds(15))
         var configuration = url.clientConfiguration()
         configuration.options.connectTimeout = connectTimeout
         configuration.options.maximumConnections = 16
@@ -52,7 +55,10 @@ public final class PostgresStore: ProfileStore {
         tasks.withLock { $0.append(run) }
         do {
             let applied = try Self.blocking(executor: executor) { [self] in
-                try await lease { connection in try await PostgresMigrations.migrate(connection, logger: logger) }
+                // A migration may take long: it has an hour, not a call's 15 s.
+                try await lease(deadline: .seconds(3600)) { [logger] connection in
+                    try await PostgresMigrations.migrate(connection, logger: logger)
+                }
             }
             if !applied.isEmpty { logger.info("PostgreSQL database migrated: \(applied.joined(separator: ", "))") }
         } catch {
@@ -79,6 +85,7 @@ public final class PostgresStore: ProfileStore {
         // once, leased ones when their call ends. Not waited for, so that a
         // drain is not held up by a call still running.
         for task in running { task.cancel() }
+        deadlines.stop()
     }
 
     deinit { close() }
