@@ -91,19 +91,14 @@ EOF
 }
 
 # pgbench, the same INSERT as a name-only profile.create makes into the
-# profiles table (one transaction per row, 16 clients).
-cat >"$work/insert.sql" <<'EOF'
-\set n random(1, 1000000000)
-INSERT INTO profiles (workspace, name, name_key, created_at, updated_at, search_doc)
-VALUES ('default', 'Bench ' || :n, 'bench ' || :n, 1764547200000, 1764547200000, 'bench ' || :n);
-EOF
+# profiles table (bench/pgbench-insert.sql; one transaction per row, 16 clients).
 "$pgbin/psql" -X -q -d "$bench_url" -c "CREATE TABLE profiles (workspace text NOT NULL, id bigserial NOT NULL, name text NOT NULL,
   name_key text COLLATE \"C\" NOT NULL, version bigint NOT NULL DEFAULT 1, contact_count integer NOT NULL DEFAULT 0,
   created_at bigint NOT NULL, updated_at bigint NOT NULL, search_doc text COLLATE \"C\" NOT NULL DEFAULT '',
   PRIMARY KEY (workspace, id))" -c "CREATE INDEX ON profiles (workspace, name_key, id)" -c "CREATE INDEX ON profiles (workspace, updated_at, id)"
 run_pgbench() {
-  note_cmd "pgbench -n -c $CONNS -j 2 -T $DURATION -f insert.sql   # bench/postgres.sh writes insert.sql: one INSERT INTO profiles per transaction"
-  "$pgbin/pgbench" -n -c "$CONNS" -j 2 -T "$DURATION" -f "$work/insert.sql" "$bench_url" >"$work/pgbench.txt" 2>&1
+  note_cmd "pgbench -n -c $CONNS -j 2 -T $DURATION -f bench/pgbench-insert.sql   # one INSERT INTO profiles per transaction"
+  "$pgbin/pgbench" -n -c "$CONNS" -j 2 -T "$DURATION" -f bench/pgbench-insert.sql "$bench_url" >"$work/pgbench.txt" 2>&1
   python3 - "$work/pgbench.txt" "$round" >>"$results" <<'EOF'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -157,7 +152,7 @@ for case in ["ping", "get", "create"]:
         p99 = med(case, system, 5)
         label = system if system != "pgbench INSERT" else "pgbench, the same INSERT alone (average latency in p50)"
         out.append(f"| {labels[case]} | {label} | {n0(med(case, system, 3))} | {ms(med(case, system, 4))} | {ms(p99)} |")
-out += ["", "Commands (`PORT`: the node's; `insert.sql` is written by the script):", "", "```sh"]
+out += ["", "Commands (`PORT`: the node's):", "", "```sh"]
 out += [line.rstrip("\n") for line in open(os.path.join(work, "commands.txt"))]
 out += ["```", ""]
 section = "\n".join(out)
