@@ -13,7 +13,8 @@
 # package is installed (as root). initdb refuses to run as root, so as root
 # the cluster is made and run as the postgres user (runuser), which owns
 # DIR. Data is not fsynced (--no-sync, fsync=off): it survives a crash of
-# the server, not of the machine. A test cluster only; PG_DURABLE=1 turns
+# the server, not of the machine. It takes 300 connections (test servers
+# run several nodes of 16 each at once). A test cluster only; PG_DURABLE=1 turns
 # fsync back on (for benchmarks of durable writes).
 set -euo pipefail
 
@@ -119,7 +120,7 @@ start)
     echo "$port" >"$port_file"
     if (close_inherited_fds; exec </dev/null >/dev/null
         as_owner "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 30 \
-          -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability" start); then
+          -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 $durability" start); then
       break
     fi
     if ((attempt == 3)); then
