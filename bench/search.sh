@@ -41,6 +41,9 @@ fi
 port=$(listen_port "$log" 60)
 
 backend=SQLite
-[ "$postgres" = 1 ] && backend="PostgreSQL $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | xargs -I{} {}/postgres --version | cut -d' ' -f3)"
+if [ "$postgres" = 1 ]; then
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  backend="PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}')"
+fi
 echo "profiles: $profiles, database: $(du -h "$db" | cut -f1) ($backend), machine: $(nproc) cores, $(uname -m)"
 "$bin/profiles-bench" search --port "$port" --profiles "$profiles" --markdown
