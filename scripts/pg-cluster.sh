@@ -15,7 +15,8 @@
 # DIR. Data is not fsynced (--no-sync, fsync=off): it survives a crash of
 # the server, not of the machine. It takes 300 connections (test servers
 # run several nodes of 16 each at once). A test cluster only; PG_DURABLE=1 turns
-# fsync back on (for benchmarks of durable writes).
+# fsync back on (for benchmarks of durable writes), and PG_OPTIONS adds
+# settings ("-c name=value …").
 set -euo pipefail
 
 usage() { echo "usage: $0 start DIR | stop DIR | url DIR" >&2; exit 64; }
@@ -69,7 +70,9 @@ as_owner() {
 port_file=$dir/port
 # Tests need no durability; benchmarks of durable writes do (PG_DURABLE=1:
 # fsync and full-page writes on, PostgreSQL's defaults).
-if [[ ${PG_DURABLE:-0} == 1 ]]; then durability=""; else durability="-c fsync=off -c full_page_writes=off"; fi
+if [[ ${PG_DURABLE:-0} == 1 ]]; then server_options=""; else server_options="-c fsync=off -c full_page_writes=off"; fi
+# More server settings for this start, e.g. PG_OPTIONS="-c shared_buffers=4GB".
+server_options="$server_options ${PG_OPTIONS:-}"
 
 # Closes what the caller left open (a test runner's pipes, sockets): the
 # server outlives this script and must not hold them, or whoever reads
@@ -120,7 +123,7 @@ start)
     echo "$port" >"$port_file"
     if (close_inherited_fds; exec </dev/null >/dev/null
         as_owner "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 30 \
-          -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 $durability" start); then
+          -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 $server_options" start); then
       break
     fi
     if ((attempt == 3)); then

@@ -63,7 +63,7 @@ public enum PostgresMigrations {
     /// which keeps `workspace` in a composite foreign key.
     public static let minimumServerVersion = 150_000
 
-    public static let all: [PostgresMigration] = [v1Core, v2Feed]
+    public static let all: [PostgresMigration] = [v1Core, v2Feed, v3SearchWalk]
 
     public static var names: [String] { all.map(\.name) }
 
@@ -244,6 +244,30 @@ public enum PostgresMigrations {
         """,
         "CREATE INDEX idempotency_keys_by_time ON idempotency_keys (workspace, at)",
     ])
+
+    /// profile.list's walks of the sort order (frequent and short
+    /// queries) read each profile's search document. Through v2 the sort
+    /// indexes did not carry it, so a walk of 20,000 rows fetched 20,000
+    /// scattered heap tuples (38 ms at 1M profiles); SQLite's sort
+    /// indexes carry the document and answer from the index alone. A
+    /// btree entry is limited to about 2.7 kB and a document may be
+    /// longer, so the indexes carry `search_head`, the document's first
+    /// 500 characters (at most 2,000 bytes), and a walk rechecks the
+    /// rare profile whose head is full against `search_doc`. With the
+    /// visibility map set (VACUUM, or autovacuum), the walk is an
+    /// index-only scan: 20,000 rows in ~12 ms.
+    static let v3SearchWalk = PostgresMigration(name: "v3-search-walk", statements: [
+        "ALTER TABLE profiles ADD COLUMN search_head text COLLATE \"C\" GENERATED ALWAYS AS (left(search_doc, 500)) STORED",
+        "DROP INDEX profiles_by_name",
+        "DROP INDEX profiles_by_recent",
+        "CREATE INDEX profiles_by_name ON profiles (workspace, name_key, id) INCLUDE (search_head)",
+        "CREATE INDEX profiles_by_recent ON profiles (workspace, updated_at, id) INCLUDE (search_head)",
+    ])
+
+    /// How many characters of a search document `search_head` holds. A
+    /// head this long may be cut short of its document.
+    /// Frozen in v3's SQL, which spells it out.
+    public static let searchHeadLength = 500
 }
 
 // MARK: - The runner

@@ -34,6 +34,61 @@ import Testing
         }
     }
 
+    /// Inserts profiles with the given names and search documents, in
+    /// order (`created_at`/`updated_at` 1000, 1001, …). No name or
+    /// document may hold a quote.
+    private func insert(_ s: TestServer, _ rows: [(name: String, doc: String)]) throws {
+        if let url = s.server.configuration.postgresURL {
+            let values = rows.enumerated().map { i, row in
+                "('default', '\(row.name)', '\(row.name.lowercased())', \(1000 + i), \(1000 + i), '\(row.doc)')"
+            }
+            for start in stride(from: 0, to: values.count, by: 1_000) {  // an argument holds at most 128 kB
+                try TestPostgres.psql(url, "INSERT INTO profiles(workspace, name, name_key, created_at, updated_at, search_doc) VALUES "
+                                      + values[start..<min(start + 1_000, values.count)].joined(separator: ","))
+            }
+        } else {
+            try s.server.database.write { db in
+                let statement = try db.makeStatement(sql: """
+                    INSERT INTO profiles(workspace, name, name_key, created_at, updated_at, search_doc) VALUES ('default', ?, ?, ?, ?, ?)
+                    """)
+                for (i, row) in rows.enumerated() {
+                    try statement.execute(arguments: [row.name, row.name.lowercased(), 1000 + i, 1000 + i, row.doc])
+                }
+            }
+        }
+    }
+
+    /// Documents longer than what PostgreSQL's sort indexes carry of them
+    /// (`search_head`, 500 characters): a match past the head is found by
+    /// every strategy, and a long document that does not match is not
+    /// taken for one.
+    @Test func matchesPastTheFirst500CharactersAreFound() throws {
+        let s = try TestServer { $0.synchronous = .normal }
+        defer { s.stop() }
+        let filler = String(repeating: "filler ", count: 100)  // 700 characters
+        var rows = (0..<3_000).map { i -> (name: String, doc: String) in
+            let name = String(format: "p%06d", i)
+            return (name, name)
+        }
+        rows[50] = ("p000050 longer", "p000050 longer\n" + filler)                    // a full head, no match
+        rows[100] = ("p000100 long", "p000100 long\n" + filler + "tailmatch kx")      // the match is past the head
+        try insert(s, rows)
+        let c = try s.client()
+        for sort in ["name", "recent"] {
+            for query in ["tailmatch", "kx"] {
+                let found = try c.collectPages("profile.list", ["query": query, "sort": sort], limit: 20)
+                #expect(found.items.compactMap { $0["name"].string } == ["p000100 long"], "\(sort) '\(query)'")
+            }
+            let both = try c.collectPages("profile.list", ["query": "filler", "sort": sort], limit: 20)
+            #expect(Set(both.items.compactMap { $0["name"].string }) == ["p000050 longer", "p000100 long"], "\(sort)")
+        }
+        // A frequent term whose page holds both long documents.
+        let page = try c.result("profile.list", ["query": "p0000", "limit": 60])["items"].array.compactMap { $0["name"].string }
+        #expect(page.count == 60)
+        #expect(page.contains("p000050 longer"))
+        #expect(page == page.sorted())
+    }
+
     @Test func shortQueryPagesResumeAcrossWalkWindows() throws {
         let s = try TestServer { $0.synchronous = .normal }
         defer { s.stop() }
@@ -78,26 +133,7 @@ import Testing
         var names = ["b phie 1", "c xphie 2", "zz phie 3"]
         names += (0..<2_500).map { String(format: "sophie %05d", $0) } + ["sophie ä", "sophie z", "Sophie Ärger"]
         names += (0..<6_000).map { String(format: "anna %05d", $0) }
-        if let url = s.server.configuration.postgresURL {
-            // The same rows, lower-cased in Swift as the store does (no
-            // name holds a quote).
-            let rows = names.enumerated().map { i, name in
-                "('default', '\(name)', '\(name.lowercased())', \(1000 + i), \(1000 + i), '\(name.lowercased())')"
-            }
-            for start in stride(from: 0, to: rows.count, by: 1_000) {  // an argument holds at most 128 kB
-                try TestPostgres.psql(url, "INSERT INTO profiles(workspace, name, name_key, created_at, updated_at, search_doc) VALUES "
-                                      + rows[start..<min(start + 1_000, rows.count)].joined(separator: ","))
-            }
-        } else {
-            try s.server.database.write { db in
-                let statement = try db.makeStatement(sql: """
-                    INSERT INTO profiles(workspace, name, name_key, created_at, updated_at, search_doc) VALUES ('default', ?, ?, ?, ?, ?)
-                    """)
-                for (i, name) in names.enumerated() {
-                    try statement.execute(arguments: [name, name.lowercased(), 1000 + i, 1000 + i, name.lowercased()])
-                }
-            }
-        }
+        try insert(s, names.map { ($0, $0.lowercased()) })
         let expected = names.filter { $0.lowercased().contains("phie") }
             .sorted { $0.lowercased().utf8.lexicographicallyPrecedes($1.lowercased().utf8) }
         let c = try s.client()
