@@ -20,8 +20,9 @@ public final class CommandBus: Sendable {
     /// before that returns; with PostgreSQL it is answered when the
     /// database is.
     public typealias StoreHandler = @Sendable (Params, RequestContext) async throws -> any RPCResult
-    /// Answers a store method without the store when it can (nil: it
-    /// cannot), on the connection's queue without starting a task.
+    /// Answers a store method at once when it can (nil: it cannot), on
+    /// the connection's queue without starting a task: from a cache, or
+    /// from a store that reads at once (`ProfileStore.inlineReads`).
     public typealias FastPath = @Sendable (Params, RequestContext) throws -> (any RPCResult)?
 
     /// A registered method. A class: the request path passes it around

@@ -4,14 +4,40 @@ import ProfilesStore
 
 /// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export / erase
 extension CommandBus.Registry {
-    /// `profile.get`'s fast path: the cached answer of a profile alone.
-    private static func cachedProfile(_ cache: ProfileAnswerCache) -> CommandBus.FastPath {
-        { p, ctx in
-            guard p.raw("include") == nil, case .hit(let answer)? = cache.lookup(id: try p.id("id"), workspace: ctx.workspace) else {
-                return nil
+    /// `profile.get`'s fast path, with no task started: the cached answer
+    /// of a profile alone, else the store's read when it answers at once
+    /// (SQLite; then a miss fills the cache). Nil without either
+    /// (PostgreSQL): every get is a started call.
+    private static func profileAtOnce(cache: ProfileAnswerCache?, reads: (any InlineProfileReads)?) -> CommandBus.FastPath? {
+        guard let reads else { return nil }
+        return { p, ctx in
+            let include = try profileIncludes(p)
+            let id = try p.id("id")
+            guard include.isEmpty, let cache, let cached = cache.lookup(id: id, workspace: ctx.workspace) else {
+                return try reads.profile(workspace: ctx.workspace, id: id, include: include)
             }
-            return EncodedAnswer(json: answer)
+            switch cached {
+            case .hit(let answer):
+                return EncodedAnswer(json: answer)
+            case .miss(let miss):
+                var answer: [UInt8] = []
+                try reads.profile(workspace: ctx.workspace, id: id, include: []).writeJSON(to: &answer)
+                cache.store(id: id, workspace: ctx.workspace, answer: answer, after: miss)
+                return EncodedAnswer(json: answer)
+            }
         }
+    }
+
+    /// profile.get's `include`.
+    private static func profileIncludes(_ p: Params) throws -> Set<ProfileInclude> {
+        var include = Set<ProfileInclude>()
+        for word in try p.optionalStringArray("include") ?? [] {
+            guard let part = ProfileInclude(rawValue: word) else {
+                throw DomainError.invalid("include", "may hold only contacts, notes and moments, not '\(word)'")
+            }
+            include.insert(part)
+        }
+        return include
     }
 
     mutating func registerProfileMethods(store: any ProfileStore, cache: ProfileAnswerCache?) {
@@ -37,30 +63,11 @@ extension CommandBus.Registry {
             params: [.required("id", Schema.id),
                      .optional("include", Schema.array(Schema.enum(ProfileInclude.self)), "the parts to add")],
             result: Schema.ref("ProfileDetail"), errors: [.notFound]),
-            // The profile alone is what is read most: from the cache when
-            // it can be (ProfileAnswerCache says why it is never stale),
-            // without starting a task. No cache (PostgreSQL): no fast path.
-            fastPath: cache.map(Self.cachedProfile)) { p, ctx in
-            var include = Set<ProfileInclude>()
-            for word in try p.optionalStringArray("include") ?? [] {
-                guard let part = ProfileInclude(rawValue: word) else {
-                    throw DomainError.invalid("include", "may hold only contacts, notes and moments, not '\(word)'")
-                }
-                include.insert(part)
-            }
-            let id = try p.id("id")
-            guard include.isEmpty, let cache, let cached = cache.lookup(id: id, workspace: ctx.workspace) else {
-                return try await store.profile(workspace: ctx.workspace, id: id, include: include)
-            }
-            switch cached {
-            case .hit(let answer):
-                return EncodedAnswer(json: answer)
-            case .miss(let miss):
-                var answer: [UInt8] = []
-                try await store.profile(workspace: ctx.workspace, id: id, include: []).writeJSON(to: &answer)
-                cache.store(id: id, workspace: ctx.workspace, answer: answer, after: miss)
-                return EncodedAnswer(json: answer)
-            }
+            // The read called most: answered without a task when the
+            // store reads at once, from the cache when it can
+            // (ProfileAnswerCache says why it is never stale).
+            fastPath: Self.profileAtOnce(cache: cache, reads: store.inlineReads)) { p, ctx in
+            try await store.profile(workspace: ctx.workspace, id: p.id("id"), include: Self.profileIncludes(p))
         }
 
         registerWrite("profile.update", MethodSpec(

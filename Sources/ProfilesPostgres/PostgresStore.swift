@@ -16,6 +16,7 @@ public final class PostgresStore: ProfileStore {
     public let executor: StoreExecutor? = StoreExecutor(label: "profiles.postgres")
     /// Other nodes commit too: nothing may cache what this store reads.
     public var profileChanges: ProfileChangeSignal? { nil }
+    public var inlineReads: (any InlineProfileReads)? { nil }
     let url: PostgresURL
     let logger: Logger
     let client: PostgresClient

@@ -7,6 +7,9 @@ extension ProfilesDatabase: ProfileStore {
     /// Its calls never suspend.
     public var executor: StoreExecutor? { nil }
 
+    /// Its reads answer at once (`profile(workspace:id:include:)`).
+    public var inlineReads: (any InlineProfileReads)? { self }
+
     /// On the writer's thread, in the next group-commit batch (`submit`).
     public func submitWrite(_ body: @escaping @Sendable () async throws -> Void, done: @escaping @Sendable ((any Error)?) -> Void) {
         submit({ try InlineTask.run(body) }, done: done)
@@ -28,3 +31,5 @@ extension ProfilesDatabase: ProfileStore {
         return StorageStats(sizeBytes: sizes.database, walBytes: sizes.wal, commits: group.commits, writes: group.writes)
     }
 }
+
+extension ProfilesDatabase: InlineProfileReads {}

@@ -41,6 +41,13 @@ public protocol ProfileStore: AnyObject, Sendable {
     /// it reads.
     var profileChanges: ProfileChangeSignal? { get }
 
+    /// The store itself, when it answers `profile.get`'s read at once on
+    /// the caller's thread (SQLite); nil when a read may wait for the
+    /// database (PostgreSQL). The bus then answers that read, the one
+    /// called most, without starting a task: a task and the async call
+    /// cost ~13,000 instructions, +23 % on a get the cache cannot answer.
+    var inlineReads: (any InlineProfileReads)? { get }
+
     // MARK: Profiles
 
     func createProfile(workspace: String, name: String, fields: [String: FieldValue?], region: String?,
@@ -137,4 +144,9 @@ public struct StorageStats: Sendable {
         self.commits = commits
         self.writes = writes
     }
+}
+
+/// The reads a store answers at once (see `ProfileStore.inlineReads`).
+public protocol InlineProfileReads: Sendable {
+    func profile(workspace: String, id: Int64, include: Set<ProfileInclude>) throws -> ProfileDetail
 }
