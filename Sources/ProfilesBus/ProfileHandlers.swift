@@ -91,10 +91,15 @@ extension CommandBus.Registry {
 
         registerRead("profile.list", MethodSpec(
             "A page of profiles; query matches names, contact identifiers and contact names.",
-            params: [.query, .optional("sort", Schema.enum(ProfileSort.self), "default name"), .limit, .cursor],
+            params: [.query, .profileFilter, .optional("sort", Schema.enum(ProfileSort.self), "default name"), .limit, .cursor],
             result: Schema.ref("ProfilePage"))) { p, ctx in
             let query = try p.searchQuery()
-            return try await store.listProfiles(workspace: ctx.workspace, query: query, sort: p.optionalEnum("sort", ProfileSort.self) ?? .name,
+            var filter: ProfileFilter?
+            if let terms = try p.profileFilterTerms() {
+                filter = try ProfileFilter(terms: terms, definitions: try await store.listFields(workspace: ctx.workspace).items)
+            }
+            return try await store.listProfiles(workspace: ctx.workspace, query: query, filter: filter,
+                                             sort: p.optionalEnum("sort", ProfileSort.self) ?? .name,
                                              limit: p.limit(), cursor: p.optionalString("cursor"))
         }
 

@@ -14,22 +14,26 @@ import ProfilesStore
 /// walks the sort order with SQLite's bound (`shortWalkWindow`), so its
 /// pages (short ones included) and cursors are SQLite's.
 extension PostgresStore {
-    public func listProfiles(workspace: String, query rawQuery: String?, sort: ProfileSort, limit: Int,
-                             cursor: String?) async throws -> Page<Profile> {
+    public func listProfiles(workspace: String, query rawQuery: String?, filter fieldFilter: ProfileFilter?, sort: ProfileSort,
+                             limit: Int, cursor: String?) async throws -> Page<Profile> {
         let query = rawQuery.map(PGSearch.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
-        let scope = Cursor.scope(("query", query))
+        let scope = Cursor.scope(("query", query), ("filter", fieldFilter?.canonical))
         // The cursor's keyset position.
-        var nameAfter: (key: String, id: Int64)?
-        var recentAfter: (updated: Int64, id: Int64)?
+        let nameAfter: (key: String, id: Int64)?
+        let recentAfter: (updated: Int64, id: Int64)?
         switch sort {
         case .name:
+            recentAfter = nil
             if let cursor {
                 let parts = try Cursor.decode(cursor, kind: "pn", scope: scope, count: 2)
                 guard let id = Int64(parts[1]), !PGText.holdsNUL(parts[0]) else { throw Cursor.notOurs }
                 nameAfter = (parts[0], id)
+            } else {
+                nameAfter = nil
             }
         case .recent:
-            if let (updated, id) = try Cursor.pair(cursor, kind: "pr", scope: scope) { recentAfter = (updated, id) }
+            nameAfter = nil
+            recentAfter = try Cursor.pair(cursor, kind: "pr", scope: scope).map { (updated: $0.0, id: $0.1) }
         }
         // No document holds a NUL (PGText): such a query matches nothing.
         if let query, PGText.holdsNUL(query) { return Page(items: [], nextCursor: nil) }
@@ -38,7 +42,7 @@ extension PostgresStore {
         let limitPlusOne = Int64(limit + 1)
 
         /// `head WHERE p.workspace = … AND` the cursor's condition.
-        func filtered(_ head: String) -> PostgresQuery {
+        @Sendable func filtered(_ head: String) -> PostgresQuery {
             var q = PostgresQuery(unsafeSQL: head)
             q.sql += " WHERE p.workspace = "
             q.append(workspace)
@@ -67,7 +71,7 @@ extension PostgresStore {
         /// it is an index-only scan.
         func walk(window: Int, doc: String) -> PostgresQuery {
             var q = filtered("SELECT id, octet_length(doc) >= \(PostgresMigrations.searchHeadLength) FROM (SELECT p.id AS id, p.\(doc) AS doc, p.\(sortKey) AS \(sortKey) FROM profiles p")
-            q.sql += " ORDER BY \(order) LIMIT \(window)) AS p WHERE strpos(doc, "
+            q.sql += " ORDER BY \(order) LIMIT \(window)) AS p WHERE (strpos(doc, "
             q.append(query ?? "")
             q.sql += ") > 0"
             if doc == "search_head" {
@@ -77,6 +81,8 @@ extension PostgresStore {
                 // heads of 500 bytes or more are rechecked needlessly.
                 q.sql += " OR octet_length(doc) >= \(PostgresMigrations.searchHeadLength)"
             }
+            q.sql += ")"
+            if let fieldFilter { PGFilter.appendPredicate(fieldFilter, workspace: workspace, id: "p.id", to: &q) }
             q.sql += " ORDER BY \(order) LIMIT "
             q.append(limitPlusOne)
             return q
@@ -104,19 +110,46 @@ extension PostgresStore {
             search.sql += " AND p.search_doc LIKE "
             search.append(PGSearch.likePattern(query))
         }
+        if let fieldFilter { PGFilter.appendPredicate(fieldFilter, workspace: workspace, id: "p.id", to: &search) }
         search.sql = "SELECT \(PGColumns.profile), p.name_key FROM (\(search.sql) OFFSET 0) AS p ORDER BY \(order) LIMIT "
         search.append(limitPlusOne)
-        // A plain list walks the sort index.
+        // A plain list walks the sort index (testing each profile against
+        // the filter, if any, until the page is full).
         var plain = filtered(select)
+        if let fieldFilter { PGFilter.appendPredicate(fieldFilter, workspace: workspace, id: "p.id", to: &plain) }
         plain.sql += " ORDER BY \(order) LIMIT "
         plain.append(limitPlusOne)
         let (searchQuery, plainQuery) = (search, plain)
+        /// The page among a selective filter's few profiles (known only
+        /// inside the read).
+        @Sendable func fewPage(_ ids: [Int64]) -> PostgresQuery {
+            var q = filtered(select)
+            q.sql += " AND p.id = ANY("
+            q.append(ids)
+            q.sql += ")"
+            if let query {
+                q.sql += " AND strpos(p.search_doc, "
+                q.append(query)
+                q.sql += ") > 0"
+            }
+            if let fieldFilter { PGFilter.appendPredicate(fieldFilter, workspace: workspace, id: "p.id", to: &q) }
+            q.sql += " ORDER BY \(order) LIMIT "
+            q.append(limitPlusOne)
+            return q
+        }
 
         return try await readSnapshot { [logger] connection in
             var rows: [(profile: Profile, nameKey: String)]
             /// Where a bounded walk stopped without filling the page.
             var stoppedAt: (key: String, id: Int64)?
-            if let query {
+            if let fieldFilter, let leading = fieldFilter.leadingCondition,
+               case let few = try await PGFilter.candidates(connection, leading, workspace: workspace,
+                                                            limit: PGSearch.fewCandidates, logger: logger),
+               few.count < PGSearch.fewCandidates {
+                // A selective filter, as in SQLite: its few profiles,
+                // tested and sorted.
+                rows = try await PGPage.profiles(connection, fewPage(few), order: order, logger: logger)
+            } else if let query {
                 // As SQLite: a query of under three characters has no
                 // trigrams to look up, and walks `shortWalkWindow` rows of
                 // the sort order; when the window ends first, the page is
@@ -215,6 +248,9 @@ enum PGSearch {
     /// sort. SQLite walks 5,000 rows and then 40,000 from the top again;
     /// here one window of SQLite's longer walk does both.
     static let frequentWalkWindow = 40_000
+    /// A filter whose leading condition selects fewer profiles than this
+    /// sorts them (SQLite's `fewCandidates`).
+    static let fewCandidates = 2_000
 }
 
 /// A walk of the sort order's first rows, testing each profile's search

@@ -127,10 +127,10 @@ extension ProfilesDatabase {
 
     /// A page of profiles, optionally filtered by a substring of the name
     /// or of any contact's identifier or name.
-    public func listProfiles(workspace: String, query rawQuery: String?, sort: ProfileSort, limit: Int,
+    public func listProfiles(workspace: String, query rawQuery: String?, filter fieldFilter: ProfileFilter?, sort: ProfileSort, limit: Int,
                              cursor: String?) throws -> Page<Profile> {
         let query = rawQuery.map(SearchIndex.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
-        let scope = Cursor.scope(("query", query))
+        let scope = Cursor.scope(("query", query), ("filter", fieldFilter?.canonical))
         var conditions = ["p.workspace = ?"]
         var arguments: StatementArguments = [workspace]
         /// The name-order cursor, as a key and id.
@@ -153,25 +153,44 @@ extension ProfilesDatabase {
         let select = "SELECT \(Columns.profile), p.name_key"
         let filter = conditions.joined(separator: " AND ")
         let order = sort == .name ? "p.name_key, p.id" : "p.updated_at DESC, p.id DESC"
+        // The field filter, as conditions on the walked id (`id`) and on a
+        // profile row (`p.id`).
+        let none: (sql: String, arguments: StatementArguments) = ("", [])
+        let onWalked = fieldFilter.map { FilterSQL.predicate($0, id: "id") } ?? none
+        let onRow = fieldFilter.map { FilterSQL.predicate($0, id: "p.id") } ?? none
         return try read { db in
             var rows: [Row]
             /// Where a bounded walk stopped without filling the page.
             var stoppedAt: (key: DatabaseValue, id: Int64)?
-            if let query {
+            if let fieldFilter, let few = try Self.fewFiltered(db, fieldFilter, workspace: workspace) {
+                // A selective filter: its few profiles, tested and sorted.
+                var conditions = "\(filter) AND p.id IN (\(Array(repeating: "?", count: few.count).joined(separator: ",")))\(onRow.sql)"
+                var all = arguments + StatementArguments(few) + onRow.arguments
+                if let query {
+                    conditions += " AND instr(p.search_doc, ?) > 0"
+                    all += [query]
+                }
+                rows = try db.rows("\(select) FROM profiles p WHERE \(conditions) ORDER BY \(order) LIMIT ?", all + [limit + 1])
+            } else if let query {
                 if query.count < 3 {
                     // No trigrams to look up: walk the sort index, testing
                     // each document. The walk is bounded; when it ends first,
                     // the page is short and its cursor resumes the walk.
                     let walk = try Self.walk(db, query: query, filter: filter, order: order, arguments: arguments,
-                                             limit: limit, window: Self.shortWalkWindow, sortKey: sort == .name ? "p.name_key" : "p.updated_at")
+                                             limit: limit, window: Self.shortWalkWindow, sortKey: sort == .name ? "p.name_key" : "p.updated_at",
+                                             also: onWalked)
                     rows = try Self.rows(db, ids: walk.ids, select: select, order: order)
                     stoppedAt = walk.stoppedAt
                 } else {
                     rows = try Self.search(db, query: query, select: select, filter: filter, order: order, arguments: arguments,
-                                           limit: limit, byName: sort == .name ? (workspace, nameAfter) : nil)
+                                           limit: limit, byName: sort == .name ? (workspace, nameAfter) : nil,
+                                           also: (onWalked, onRow))
                 }
             } else {
-                rows = try db.rows("\(select) FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT ?", arguments + [limit + 1])
+                // No query: the sort index, each profile tested against
+                // the filter until the page is full.
+                rows = try db.rows("\(select) FROM profiles p WHERE \(filter)\(onRow.sql) ORDER BY \(order) LIMIT ?",
+                                   arguments + onRow.arguments + [limit + 1])
             }
             let more = rows.count > limit
             if more { rows.removeLast() }
@@ -202,22 +221,26 @@ extension ProfilesDatabase {
     /// split by name prefix usually answers, and sorting every match is
     /// the last resort. `byName` is the workspace and cursor of a name-
     /// ordered page.
+    /// `also`: more conditions (the field filter) on the walked id and on
+    /// a profile row; with them the name split is not tried.
     static func search(_ db: Database, query: String, select: String, filter: String, order: String,
                        arguments: StatementArguments, limit: Int,
-                       byName: (workspace: String, after: (key: String, id: Int64)?)?) throws -> [Row] {
+                       byName: (workspace: String, after: (key: String, id: Int64)?)?,
+                       also: (walked: (sql: String, arguments: StatementArguments),
+                              row: (sql: String, arguments: StatementArguments))) throws -> [Row] {
         let term = SearchIndex.indexTerm(query)
         let phrase = SearchIndex.phrase(term)
         if try countMatches(db, phrase) >= fewCandidates {
             for window in walkWindows {
                 let walked = try walk(db, query: query, filter: filter, order: order, arguments: arguments, limit: limit,
-                                      window: window, sortKey: "p.id")
+                                      window: window, sortKey: "p.id", also: also.walked)
                 // A full page, or the end of the list: the answer is complete.
                 if walked.stoppedAt == nil {
                     return try rows(db, ids: walked.ids, select: select, order: order)
                 }
                 // After the short walk: a cluster of names that begin with
                 // the query is split off before walking further.
-                if window == walkWindows[0], let byName, term == query,
+                if window == walkWindows[0], let byName, term == query, also.row.sql.isEmpty,
                    let ids = try nameSplit(db, query: query, workspace: byName.workspace, after: byName.after,
                                            filter: filter, arguments: arguments, limit: limit) {
                     return try rows(db, ids: ids, select: select, order: order)
@@ -226,10 +249,10 @@ extension ProfilesDatabase {
         }
         let recheck = term == query ? "" : "AND instr(p.search_doc, ?) > 0"
         return try db.rows("""
-            \(select) FROM profiles p WHERE \(filter) \(recheck)
+            \(select) FROM profiles p WHERE \(filter) \(recheck)\(also.row.sql)
             AND p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ?)
             ORDER BY \(order) LIMIT ?
-            """, arguments + (term == query ? [] : [query]) + [phrase, limit + 1])
+            """, arguments + (term == query ? [] : [query]) + also.row.arguments + [phrase, limit + 1])
     }
 
     /// How many documents match an FTS5 expression, counting up to
@@ -324,11 +347,15 @@ extension ProfilesDatabase {
     /// walk stopped when the window ended before the page was full: nil
     /// means the answer is complete.
     static func walk(_ db: Database, query: String, filter: String, order: String, arguments: StatementArguments, limit: Int,
-                     window: Int, sortKey: String) throws -> (ids: [Int64], stoppedAt: (key: DatabaseValue, id: Int64)?) {
-        let ids = try Int64.fetchAll(db.cachedStatement(sql: """
+                     window: Int, sortKey: String,
+                     also: (sql: String, arguments: StatementArguments)) throws -> (ids: [Int64], stoppedAt: (key: DatabaseValue, id: Int64)?) {
+        let sql = """
             SELECT id FROM (SELECT p.id AS id, p.search_doc AS doc FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT \(window))
-            WHERE instr(doc, ?) > 0 LIMIT ?
-            """), arguments: arguments + [query, limit + 1])
+            WHERE instr(doc, ?) > 0\(also.sql) LIMIT ?
+            """
+        // A filter's statements vary with it: not kept in the cache.
+        let statement = also.sql.isEmpty ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        let ids = try Int64.fetchAll(statement, arguments: arguments + [query] + also.arguments + [limit + 1])
         guard ids.count <= limit else { return (ids, nil) }
         // The page is short: either the list ended within the window, or
         // the window's last row is where a next page resumes.
@@ -336,6 +363,16 @@ extension ProfilesDatabase {
             SELECT p.id, \(sortKey) FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT 1 OFFSET \(window - 1)
             """), arguments: arguments) else { return (ids, nil) }
         return (ids, (last[1], last[0]))
+    }
+
+    /// The profiles a filter's leading condition selects, when they are
+    /// fewer than `fewCandidates` (a selective filter: sorting them is
+    /// cheap); nil otherwise (a frequent value: walking the sort index
+    /// fills a page soon).
+    static func fewFiltered(_ db: Database, _ filter: ProfileFilter, workspace: String) throws -> [Int64]? {
+        guard let leading = filter.leadingCondition else { return nil }
+        let ids = try FilterSQL.candidates(db, leading, workspace: workspace, limit: fewCandidates)
+        return ids.count < fewCandidates ? ids : nil
     }
 
     /// Whole rows for the ids of a page, in page order.

@@ -70,6 +70,7 @@ public final class ProfilesDatabase: Sendable {
         config.foreignKeysEnabled = true
         config.maximumReaderCount = 8
         config.label = "profiles"
+        config.prepareDatabase { db in db.add(function: FilterSQL.lowerFunction) }
         return try DatabasePool(path: path, configuration: config)
     }
 

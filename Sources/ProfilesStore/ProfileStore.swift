@@ -58,7 +58,10 @@ public protocol ProfileStore: AnyObject, Sendable {
     func deleteProfile(workspace: String, id: Int64, expectedVersion: Int64?) async throws -> ProfileDeletion
     func attachContact(workspace: String, profileID: Int64, contactID: Int64, move: Bool) async throws -> Profile
     func detachContact(workspace: String, profileID: Int64, contactID: Int64) async throws -> ContactDetachment
-    func listProfiles(workspace: String, query: String?, sort: ProfileSort, limit: Int, cursor: String?) async throws -> Page<Profile>
+    /// A page of profiles; `query` matches within the search document,
+    /// `filter` selects by field values, both must hold.
+    func listProfiles(workspace: String, query: String?, filter: ProfileFilter?, sort: ProfileSort, limit: Int,
+                      cursor: String?) async throws -> Page<Profile>
     func mergeProfiles(workspace: String, into: Int64, from: Int64, dryRun: Bool) async throws -> ProfileMerge
     func suggestions(workspace: String, subject: SuggestionSubject, limit: Int) async throws -> ProfileSuggestions
     func exportProfile(workspace: String, id: Int64) async throws -> ProfileExport

@@ -151,7 +151,7 @@ import Testing
             for word in doc.split(whereSeparator: { $0 == " " || $0 == "\n" }) where word.count >= 3 { queries.insert(String(word)) }
         }
         for query in queries.sorted() {
-            let found = try database.listProfiles(workspace: "default", query: query, sort: .name, limit: 1000, cursor: nil).items.map(\.id)
+            let found = try database.listProfiles(workspace: "default", query: query, filter: nil, sort: .name, limit: 1000, cursor: nil).items.map(\.id)
             let expected = docs.filter { $0.1.contains(query) }.map(\.0)
             #expect(Set(found) == Set(expected), "\(phase): query '\(query)'")
             #expect(found.count == expected.count, "\(phase): query '\(query)'")
