@@ -17,7 +17,7 @@ extension PostgresStore {
     public func listProfiles(workspace: String, query rawQuery: String?, filter fieldFilter: ProfileFilter?, sort: ProfileSort,
                              limit: Int, cursor: String?) async throws -> Page<Profile> {
         let query = rawQuery.map(PGSearch.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
-        let scope = Cursor.scope(("query", query), ("filter", fieldFilter?.canonical))
+        let scope = Cursor.profileListScope(query: query, filter: fieldFilter)
         // The cursor's keyset position.
         let nameAfter: (key: String, id: Int64)?
         let recentAfter: (updated: Int64, id: Int64)?

@@ -130,7 +130,7 @@ extension ProfilesDatabase {
     public func listProfiles(workspace: String, query rawQuery: String?, filter fieldFilter: ProfileFilter?, sort: ProfileSort, limit: Int,
                              cursor: String?) throws -> Page<Profile> {
         let query = rawQuery.map(SearchIndex.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
-        let scope = Cursor.scope(("query", query), ("filter", fieldFilter?.canonical))
+        let scope = Cursor.profileListScope(query: query, filter: fieldFilter)
         var conditions = ["p.workspace = ?"]
         var arguments: StatementArguments = [workspace]
         /// The name-order cursor, as a key and id.

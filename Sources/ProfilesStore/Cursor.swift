@@ -52,6 +52,14 @@ package enum Cursor {
         members.map { "\($0.0)=\($0.1.map { "v" + $0 } ?? "-")" }.joined(separator: "\u{1E}")
     }
 
+    /// profile.list's scope: its query, and its filter when it has one (a
+    /// list without one keeps the scope it had before filters, so its
+    /// cursors stay valid across the upgrade).
+    package static func profileListScope(query: String?, filter: ProfileFilter?) -> String {
+        guard let filter else { return scope(("query", query)) }
+        return scope(("query", query), ("filter", filter.canonical))
+    }
+
     package static let notOurs = DomainError.invalid("cursor", "is not a cursor returned by this list")
 
     /// FNV-1a, 64 bits: stable across processes and versions (Swift's
