@@ -120,11 +120,14 @@ public struct ProfileFilter: Sendable, Equatable {
         }
     }
 
-    /// The condition whose matches a store looks up first, through the
-    /// values' index: equality before a list before a range before
-    /// `contains` (a guess at which selects fewest); nil when none needs a
-    /// value (`ne`, `present: false`).
-    public var leadingCondition: Condition? {
+    /// The conditions a store may look up through the values' index, by
+    /// field: for each field, those of its conditions that need a value
+    /// (a range is two). Ordered by the field's most telling operator,
+    /// equality before a list before a range before `contains` (a guess at
+    /// which selects fewest), then by how many conditions it has. A store
+    /// tries them in turn until one selects few profiles. Empty when no
+    /// condition needs a value (`ne`, `present: false`).
+    public var indexedGroups: [[Condition]] {
         func rank(_ test: Test) -> Int {
             switch test {
             case .equals: 0
@@ -135,7 +138,13 @@ public struct ProfileFilter: Sendable, Equatable {
             case .notEquals: 5
             }
         }
-        return conditions.filter(\.test.needsValue).min { rank($0.test) < rank($1.test) }
+        let byKey = Dictionary(grouping: conditions.filter(\.test.needsValue), by: \.key)
+        return byKey.sorted { a, b in
+            let (x, y) = (a.value.map { rank($0.test) }.min()!, b.value.map { rank($0.test) }.min()!)
+            if x != y { return x < y }
+            if a.value.count != b.value.count { return a.value.count > b.value.count }
+            return a.key < b.key
+        }.map(\.value)
     }
 
     /// The filter as one stable text, for the cursor's scope.

@@ -22,15 +22,28 @@ enum PGFilter {
         }
     }
 
-    /// Ids of profiles that meet `condition` (one that needs a value), at
-    /// most `limit`.
-    static func candidates(_ connection: PostgresConnection, _ condition: ProfileFilter.Condition, workspace: String,
+    /// The profiles one field's conditions select, when they are fewer
+    /// than `PGSearch.fewCandidates` (as SQLite's `fewFiltered`); nil
+    /// otherwise.
+    static func fewProfiles(_ connection: PostgresConnection, _ filter: ProfileFilter, workspace: String,
+                            logger: Logger) async throws -> [Int64]? {
+        for group in filter.indexedGroups {
+            let ids = try await candidates(connection, group, workspace: workspace, limit: PGSearch.fewCandidates, logger: logger)
+            if ids.count < PGSearch.fewCandidates { return ids }
+        }
+        return nil
+    }
+
+    /// Ids of profiles that meet `conditions` (of one field, each needing
+    /// a value), at most `limit`.
+    static func candidates(_ connection: PostgresConnection, _ conditions: [ProfileFilter.Condition], workspace: String,
                            limit: Int, logger: Logger) async throws -> [Int64] {
+        guard let key = conditions.first?.key else { return [] }
         var query = PostgresQuery(unsafeSQL: "SELECT v.profile_id FROM field_values v WHERE v.workspace = ")
         query.append(workspace)
         query.sql += " AND v.key = "
-        query.append(condition.key)
-        appendValueTest(condition, to: &query)
+        query.append(key)
+        for condition in conditions { appendValueTest(condition, to: &query) }
         query.sql += " LIMIT \(limit)"
         return try await connection.rows(query, logger).map { try $0.decode(Int64.self) }
     }

@@ -142,10 +142,8 @@ extension PostgresStore {
             var rows: [(profile: Profile, nameKey: String)]
             /// Where a bounded walk stopped without filling the page.
             var stoppedAt: (key: String, id: Int64)?
-            if let fieldFilter, let leading = fieldFilter.leadingCondition,
-               case let few = try await PGFilter.candidates(connection, leading, workspace: workspace,
-                                                            limit: PGSearch.fewCandidates, logger: logger),
-               few.count < PGSearch.fewCandidates {
+            if let fieldFilter, let few = try await PGFilter.fewProfiles(connection, fieldFilter, workspace: workspace,
+                                                                      logger: logger) {
                 // A selective filter, as in SQLite: its few profiles,
                 // tested and sorted.
                 rows = try await PGPage.profiles(connection, fewPage(few), order: order, logger: logger)

@@ -21,13 +21,21 @@ enum FilterSQL {
         return (sql, arguments)
     }
 
-    /// Ids of profiles that meet `condition` (one that needs a value),
-    /// through `field_values_by_key` (workspace, key, value), at most `limit`.
-    static func candidates(_ db: Database, _ condition: ProfileFilter.Condition, workspace: String, limit: Int) throws -> [Int64] {
-        let (test, arguments) = valueTest(condition.test)
+    /// Ids of profiles that meet `conditions` (of one field, each needing
+    /// a value), through `field_values_by_key` (workspace, key, value), at
+    /// most `limit`.
+    static func candidates(_ db: Database, _ conditions: [ProfileFilter.Condition], workspace: String, limit: Int) throws -> [Int64] {
+        guard let key = conditions.first?.key else { return [] }
+        var tests = ""
+        var arguments: StatementArguments = [workspace, key]
+        for condition in conditions {
+            let (test, testArguments) = valueTest(condition.test)
+            tests += test
+            arguments += testArguments
+        }
         return try Int64.fetchAll(db, sql: """
-            SELECT v.profile_id FROM field_values v WHERE v.workspace = ? AND v.key = ?\(test) LIMIT \(limit)
-            """, arguments: [workspace, condition.key] + arguments)
+            SELECT v.profile_id FROM field_values v WHERE v.workspace = ? AND v.key = ?\(tests) LIMIT \(limit)
+            """, arguments: arguments)
     }
 
     /// The condition on `v.value` (after `AND`); `ne` and `present: false`

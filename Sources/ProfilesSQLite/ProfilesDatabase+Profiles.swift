@@ -365,14 +365,16 @@ extension ProfilesDatabase {
         return (ids, (last[1], last[0]))
     }
 
-    /// The profiles a filter's leading condition selects, when they are
+    /// The profiles one field's conditions select, when they are
     /// fewer than `fewCandidates` (a selective filter: sorting them is
     /// cheap); nil otherwise (a frequent value: walking the sort index
     /// fills a page soon).
     static func fewFiltered(_ db: Database, _ filter: ProfileFilter, workspace: String) throws -> [Int64]? {
-        guard let leading = filter.leadingCondition else { return nil }
-        let ids = try FilterSQL.candidates(db, leading, workspace: workspace, limit: fewCandidates)
-        return ids.count < fewCandidates ? ids : nil
+        for group in filter.indexedGroups {
+            let ids = try FilterSQL.candidates(db, group, workspace: workspace, limit: fewCandidates)
+            if ids.count < fewCandidates { return ids }
+        }
+        return nil
     }
 
     /// Whole rows for the ids of a page, in page order.

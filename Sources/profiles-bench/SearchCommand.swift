@@ -38,6 +38,21 @@ struct SearchCommand: ParsableCommand {
         for (label, query) in queries {
             cases.append(("query: \(label) '\(query)'", "{\"query\":\(jsonString(query)),\"limit\":50}"))
         }
+        // Filters (issue 16), when the database has seed-fields' fields.
+        if try client.call("field.list", "{}").contains(#""key":"customer_no""#) {
+            let number = profiles / 3
+            cases += [
+                ("filter: one value of a unique number field", #"{"filter":{"customer_no":\#(number)},"limit":50}"#),
+                ("filter: a range of 100 numbers", #"{"filter":{"customer_no":{"gt":\#(number),"lte":\#(number + 100)}},"limit":50}"#),
+                ("filter: one day (~456 profiles)", #"{"filter":{"signup":"2023-03-14"},"limit":50}"#),
+                ("filter: half the profiles, first page (name)", #"{"filter":{"plan":"pro"},"limit":50}"#),
+                ("filter: half the profiles, first page (recent)", #"{"filter":{"plan":"pro"},"sort":"recent","limit":50}"#),
+                ("filter: half, with query 'anna'", #"{"filter":{"plan":"pro"},"query":"anna","limit":50}"#),
+                ("filter: half and one year", #"{"filter":{"plan":"pro","signup":{"gte":"2024-01-01","lt":"2025-01-01"}},"limit":50}"#),
+                ("filter: half and one day", #"{"filter":{"plan":"pro","signup":"2023-03-14"},"limit":50}"#),
+                ("filter: ne (every other)", #"{"filter":{"plan":{"ne":"pro"}},"limit":50}"#),
+            ]
+        }
         var rows: [(String, Stats, Int)] = []
         for (label, params) in cases {
             var times: [Double] = []

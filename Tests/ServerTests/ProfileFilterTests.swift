@@ -170,6 +170,8 @@ import Testing
                     SELECT i, 'q' || lpad(((i * 7919) % \(count))::text, 5, '0') AS n FROM generate_series(0, \(count - 1)) AS i) AS rows;
                 INSERT INTO field_values(workspace, profile_id, key, text_value)
                 SELECT 'default', id, 'tier', CASE WHEN (created_at - 1000) % 13 = 7 THEN 'silver' ELSE 'gold' END FROM profiles;
+                INSERT INTO field_values(workspace, profile_id, key, number_value)
+                SELECT 'default', id, 'score', created_at - 1000 FROM profiles;
                 """)
         } else {
             try s.server.database.write { db in
@@ -178,8 +180,11 @@ import Testing
                     try db.execute(sql: """
                         INSERT INTO profiles(workspace, name, name_key, created_at, updated_at, search_doc) VALUES ('default', ?, ?, ?, ?, ?)
                         """, arguments: [name, name, 1000 + i, 1000 + i, name])
+                    let id = db.lastInsertedRowID
                     try db.execute(sql: "INSERT INTO field_values(profile_id, workspace, key, value) VALUES (?, 'default', 'tier', ?)",
-                                   arguments: [db.lastInsertedRowID, silver.contains(i) ? "silver" : "gold"])
+                                   arguments: [id, silver.contains(i) ? "silver" : "gold"])
+                    try db.execute(sql: "INSERT INTO field_values(profile_id, workspace, key, value) VALUES (?, 'default', 'score', ?)",
+                                   arguments: [id, Double(i)])
                 }
             }
         }
@@ -194,6 +199,11 @@ import Testing
             // With a query of three characters.
             let queried = try c.collectPages("profile.list", ["filter": ["tier": tier], "query": "q01"], limit: 50)
             #expect(queried.items.compactMap { $0["name"].string } == byName.filter { $0.contains("q01") }, "\(tier) with a query")
+            // A frequent equality and a narrow range on another field: the
+            // range's few profiles are looked up, then tested.
+            let ranged = try c.collectPages("profile.list", ["filter": ["tier": tier, "score": ["gte": 100, "lt": 140]]], limit: 7)
+            let inRange = names.indices.filter { keep($0) && (100..<140).contains($0) }.map { names[$0] }.sorted()
+            #expect(ranged.items.compactMap { $0["name"].string } == inRange, "\(tier) and a range")
         }
     }
 }
