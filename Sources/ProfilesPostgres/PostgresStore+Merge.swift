@@ -8,7 +8,9 @@ extension PostgresStore {
     /// `into`, its field values fill `into`'s gaps (`into` wins where both
     /// have one), and `from` is deleted, in one transaction. A dry run
     /// performs the same merge and rolls its transaction back, so its
-    /// report is exactly what the merge would do.
+    /// report is exactly what the merge would do. What the merge did is
+    /// recorded (`PGMergeRecords`) in the same transaction, for
+    /// `profile.unmerge`.
     public func mergeProfiles(workspace: String, into: Int64, from: Int64, dryRun: Bool) async throws -> ProfileMerge {
         do {
             return try await write(workspace: workspace) { [logger] connection, versions in
@@ -62,7 +64,13 @@ extension PGProfiles {
         versions.removed(from)
         try await bump(connection, workspace: workspace, id: into, contactDelta: movedContacts.count, versions: &versions, logger: logger)
         try await refreshSearch(connection, workspace: workspace, profileID: into, versions: &versions, logger: logger)
-        return ProfileMerge(into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
+        let absorbed = MergeRecord.Absorbed(id: from, name: source.name, fields: source.fields, createdAt: source.createdAt,
+                                            version: source.version)
+        let mergeID = try await PGMergeRecords.insert(connection, workspace: workspace, into: into, absorbed: absorbed,
+                                                      movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
+                                                      takenFields: source.fields.filter { copied.contains($0.key) }, at: .now(),
+                                                      logger: logger)
+        return ProfileMerge(mergeID: mergeID, into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
                             copiedFields: copied, conflicts: conflicts,
                             profile: try await fetch(connection, workspace: workspace, id: into, logger: logger))
     }
