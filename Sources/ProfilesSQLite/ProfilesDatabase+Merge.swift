@@ -14,7 +14,7 @@ extension ProfilesDatabase {
         struct RolledBack: Error { let report: ProfileMerge }
         do {
             return try write { db in
-                let report = try Profiles.merge(db, workspace: workspace, into: into, from: from)
+                let report = try Profiles.merge(db, workspace: workspace, into: into, from: from, record: !dryRun)
                 if dryRun { throw RolledBack(report: report.with(dryRun: true)) }
                 return report
             }
@@ -25,7 +25,9 @@ extension ProfilesDatabase {
 }
 
 extension Profiles {
-    static func merge(_ db: Database, workspace: String, into: Int64, from: Int64) throws -> ProfileMerge {
+    /// `record`: whether to keep what it did for profile.unmerge (a dry
+    /// run does not: it would take a merge_id for nothing).
+    static func merge(_ db: Database, workspace: String, into: Int64, from: Int64, record: Bool) throws -> ProfileMerge {
         let target = try fetch(db, workspace: workspace, id: into)
         let source = try fetch(db, workspace: workspace, id: from)
         var copied: [String] = []
@@ -52,9 +54,12 @@ extension Profiles {
         try SearchIndex.refresh(db, profileID: into)
         let absorbed = MergeRecord.Absorbed(id: from, name: source.name, fields: source.fields, createdAt: source.createdAt,
                                             version: source.version)
-        let mergeID = try MergeRecords.insert(db, workspace: workspace, into: into, absorbed: absorbed, movedContactIDs: movedContacts,
+        var mergeID: Int64?
+        if record {
+            mergeID = try MergeRecords.insert(db, workspace: workspace, into: into, absorbed: absorbed, movedContactIDs: movedContacts,
                                               movedNoteIDs: movedNotes, takenFields: source.fields.filter { copied.contains($0.key) },
                                               at: .now())
+        }
         return ProfileMerge(mergeID: mergeID, into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
                             copiedFields: copied, conflicts: conflicts, profile: try fetch(db, workspace: workspace, id: into))
     }
