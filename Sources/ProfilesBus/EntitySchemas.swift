@@ -51,12 +51,26 @@ enum EntitySchemas {
         "FieldDeletion": Schema.record(["key": Schema.fieldKey, "deleted": Schema.constant(true), "cleared_values": Schema.count]),
         "ContactDetachment": Schema.record(["profile_id": Schema.id, "contact_id": Schema.id, "detached": Schema.constant(true)]),
         "ProfileMerge": Schema.record([
-            "into": Schema.id, "from": Schema.id, "dry_run": Schema.boolean, "moved_contacts": Schema.count, "moved_notes": Schema.count,
+            "merge_id": Schema.nullable(Schema.id), "into": Schema.id, "from": Schema.id, "dry_run": Schema.boolean, "moved_contacts": Schema.count, "moved_notes": Schema.count,
             "moved_contact_ids": Schema.array(Schema.id), "moved_note_ids": Schema.array(Schema.id),
             "copied_fields": Schema.array(Schema.fieldKey),
             "conflicts": Schema.array(Schema.record(["key": Schema.fieldKey, "kept": Schema.ref("FieldValue"), "dropped": Schema.ref("FieldValue")])),
             "profile": Schema.ref("Profile"),
         ]),
+        "ProfileUnmerge": Schema.record([
+            "merge_id": Schema.id, "into": Schema.id, "from": Schema.id, "dry_run": Schema.boolean,
+            "restored_contact_ids": Schema.array(Schema.id), "restored_note_ids": Schema.array(Schema.id),
+            "restored_fields": Schema.array(Schema.fieldKey), "removed_fields": Schema.array(Schema.fieldKey),
+            "conflicts": Schema.array(Schema.ref("UnmergeConflict")),
+            "profile": Schema.ref("Profile"), "restored": Schema.ref("Profile"),
+        ]),
+        // What changed since the merge, by kind; the members each kind has.
+        "UnmergeConflict": Schema.object([
+            "kind": Schema.words(["field_changed", "field_not_restored", "contact_moved", "contact_deleted", "note_moved", "note_deleted"]),
+            "key": Schema.fieldKey, "taken": Schema.ref("FieldValue"), "current": Schema.nullable(Schema.fieldValue),
+            "value": Schema.ref("FieldValue"), "reason": Schema.string, "contact_id": Schema.id, "note_id": Schema.id,
+            "profile_id": Schema.nullable(Schema.id),
+        ], required: ["kind"]),
         "ProfileSuggestions": Schema.record(["items": Schema.array(Schema.object([
             "profile": Schema.ref("Profile"), "contact": Schema.ref("Contact"),
             "reasons": Schema.array(Schema.record([

@@ -2,7 +2,7 @@ import ProfilesDomain
 import ProfilesProtocol
 import ProfilesStore
 
-/// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / suggestions / export / erase
+/// profile.create / get / update / delete / list / attach_contact / detach_contact / merge / unmerge / suggestions / export / erase
 extension CommandBus.Registry {
     /// `profile.get`'s fast path, with no task started: the cached answer
     /// of a profile alone, else the store's read when it answers at once
@@ -128,6 +128,16 @@ extension CommandBus.Registry {
             let from = try p.id("from")
             guard into != from else { throw DomainError.invalid("from", "must be another profile than into") }
             return try await store.mergeProfiles(workspace: ctx.workspace, into: into, from: from, dryRun: p.bool("dry_run", default: false))
+        }
+
+        // The event is about the profile that comes back; `data.profiles`
+        // lists it and the survivor with their new versions.
+        registerWrite("profile.unmerge", MethodSpec(
+            "Undoes a merge within the change feed's retention: from comes back with its id, name, values and the contacts and notes still on into; into loses the values it took. What changed since stays and is reported as conflicts.",
+            params: [.required("merge_id", Schema.id, "profile.merge's merge_id"), .dryRun],
+            result: Schema.ref("ProfileUnmerge"), errors: [.notFound]), store: store,
+                      feed: .named("profile.unmerged") { (unmerge: ProfileUnmerge, _) in .int(unmerge.from) }) { p, ctx in
+            try await store.unmergeProfiles(workspace: ctx.workspace, mergeID: p.id("merge_id"), dryRun: p.bool("dry_run", default: false))
         }
 
         registerRead("profile.suggestions", MethodSpec(

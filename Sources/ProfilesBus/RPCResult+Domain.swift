@@ -11,6 +11,7 @@ extension ProfileDeletion: RPCResult {}
 extension ProfileErasure: RPCResult {}
 extension ProfileExport: RPCResult {}
 extension ProfileMerge: RPCResult {}
+extension ProfileUnmerge: RPCResult {}
 extension ProfileSuggestions: RPCResult {}
 extension Contact: RPCResult {}
 extension ContactUpsert: RPCResult {}

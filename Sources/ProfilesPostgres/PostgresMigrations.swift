@@ -63,7 +63,7 @@ public enum PostgresMigrations {
     /// which keeps `workspace` in a composite foreign key.
     public static let minimumServerVersion = 150_000
 
-    public static let all: [PostgresMigration] = [v1Core, v2Feed, v3SearchWalk, v6FieldFilter]
+    public static let all: [PostgresMigration] = [v1Core, v2Feed, v3SearchWalk, v5MergeRecords, v6FieldFilter]
 
     public static var names: [String] { all.map(\.name) }
 
@@ -262,6 +262,35 @@ public enum PostgresMigrations {
         "DROP INDEX profiles_by_recent",
         "CREATE INDEX profiles_by_name ON profiles (workspace, name_key, id) INCLUDE (search_head)",
         "CREATE INDEX profiles_by_recent ON profiles (workspace, updated_at, id) INCLUDE (search_head)",
+    ])
+
+    /// What each profile.merge did, written in its transaction, so
+    /// profile.unmerge can undo it (SQLite's v7-merge-records). Pruned
+    /// with the change feed's events, deleted by profile.erase of either
+    /// profile. No foreign keys to profiles: the absorbed profile is
+    /// deleted by the merge, the survivor may be deleted later.
+    static let v5MergeRecords = PostgresMigration(name: "v5-merge-records", statements: [
+        """
+        CREATE TABLE merge_records (
+            workspace text NOT NULL,
+            id bigserial NOT NULL,                   -- the merge_id
+            into_id bigint NOT NULL,                 -- the surviving profile
+            from_id bigint NOT NULL,                 -- the absorbed profile, as it was:
+            from_name text NOT NULL,
+            from_fields text NOT NULL,               -- JSON, MergeRecordText
+            from_created_at bigint NOT NULL,
+            from_version bigint NOT NULL,
+            moved_contact_ids text NOT NULL,         -- JSON arrays of ids
+            moved_note_ids text NOT NULL,
+            taken_fields text NOT NULL,              -- JSON: the values into took from from
+            merged_at bigint NOT NULL,               -- epoch milliseconds
+            unmerged_at bigint,                      -- set by the one profile.unmerge
+            CONSTRAINT merge_records_pkey PRIMARY KEY (workspace, id)
+        )
+        """,
+        "CREATE INDEX merge_records_by_into ON merge_records (workspace, into_id)",
+        "CREATE INDEX merge_records_by_from ON merge_records (workspace, from_id)",
+        "CREATE INDEX merge_records_by_time ON merge_records (workspace, merged_at)",
     ])
 
     /// profile.list's `filter` finds a selective condition's profiles

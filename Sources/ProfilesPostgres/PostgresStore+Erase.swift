@@ -74,6 +74,10 @@ enum PGErasure {
         let fieldCount = try await connection.run("""
             DELETE FROM field_values WHERE workspace = \(workspace) AND profile_id = \(id) RETURNING 1
             """, logger)
+        // What profile.unmerge would restore holds their names and values.
+        try await connection.run("""
+            DELETE FROM merge_records WHERE workspace = \(workspace) AND (into_id = ANY(\(profiles)) OR from_id = ANY(\(profiles)))
+            """, logger)
         try await connection.run("DELETE FROM profiles WHERE workspace = \(workspace) AND id = \(id)", logger)
         versions.removed(id)
         return ProfileErasure(id: id, dryRun: false, mergedProfiles: Array(profiles.dropFirst()), contacts: contactCount,
@@ -84,6 +88,8 @@ enum PGErasure {
     /// The profile and every profile merged into it, transitively, as far
     /// as the feed still records merges (`profile.merged`: entity `into`,
     /// params `from`), breadth first, each profile's merges in seq order.
+    /// A merged profile that exists again was brought back by
+    /// profile.unmerge: its data is its own again, and it is left out.
     static func mergedChain(_ connection: PostgresConnection, workspace: String, id: Int64, logger: Logger) async throws -> [Int64] {
         var chain = [id]
         var seen: Set<Int64> = [id]
@@ -95,6 +101,8 @@ enum PGErasure {
                 SELECT (data::jsonb #>> '{params,from}')::bigint FROM events
                 WHERE workspace = \(workspace) AND type = 'profile.merged' AND entity = \(String(into))
                 AND jsonb_typeof(data::jsonb #> '{params,from}') = 'number'
+                AND NOT EXISTS (SELECT 1 FROM profiles p
+                                WHERE p.workspace = \(workspace) AND p.id = (events.data::jsonb #>> '{params,from}')::bigint)
                 ORDER BY seq
                 """, logger) {
                 let from = try row.decode(Int64.self)
@@ -142,6 +150,8 @@ enum PGErasure {
                 OR (e.data::jsonb #>> '{result,contact,profile_id}') = ANY(\(profiles))
                 OR (e.data::jsonb #>> '{params,into}') = ANY(\(profiles))
                 OR (e.data::jsonb #>> '{params,from}') = ANY(\(profiles))
+                OR (e.data::jsonb #>> '{result,into}') = ANY(\(profiles))
+                OR (e.data::jsonb #>> '{result,from}') = ANY(\(profiles))
                 OR (e.data::jsonb #>> '{params,contact_id}') = ANY(\(contacts))
                 OR (e.data::jsonb #>> '{result,contact_id}') = ANY(\(contacts))
                 OR (e.type <> 'field.deleted' AND jsonb_typeof(e.data::jsonb -> 'profiles') = 'array'
@@ -245,7 +255,8 @@ enum PGErasure {
             WHERE k.workspace = \(workspace) AND j.workspace = k.workspace AND j.key = k.key AND (
                 (k.method LIKE 'profile.%' AND (
                     (j.rq ->> 'id') = ANY(\(profiles)) OR (j.an ->> 'id') = ANY(\(profiles))
-                    OR (j.rq ->> 'into') = ANY(\(profiles)) OR (j.rq ->> 'from') = ANY(\(profiles))))
+                    OR (j.rq ->> 'into') = ANY(\(profiles)) OR (j.rq ->> 'from') = ANY(\(profiles))
+                    OR (j.an ->> 'into') = ANY(\(profiles)) OR (j.an ->> 'from') = ANY(\(profiles))))
                 OR (k.method LIKE 'contact.%' AND (
                     (j.rq ->> 'id') = ANY(\(contacts)) OR (j.an ->> 'id') = ANY(\(contacts))
                     OR (j.an #>> '{contact,id}') = ANY(\(contacts))))

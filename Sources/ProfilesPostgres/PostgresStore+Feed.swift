@@ -93,6 +93,19 @@ extension PostgresStore {
                 }
             }
         }
+        // Merges older than the retention can no longer be undone.
+        let oldMerges = try await read { [logger] connection in
+            try await connection.query("""
+                SELECT DISTINCT workspace FROM merge_records WHERE merged_at < \(eventsBefore.milliseconds)
+                """, logger: logger).collect().map { try $0.decode(String.self) }
+        }
+        for workspace in oldMerges {
+            _ = try await write(workspace: workspace) { [logger] connection, _ in
+                try await connection.run("""
+                    DELETE FROM merge_records WHERE workspace = \(workspace) AND merged_at < \(eventsBefore.milliseconds)
+                    """, logger)
+            }
+        }
         return (events, keys)
     }
 

@@ -8,11 +8,13 @@ extension PostgresStore {
     /// `into`, its field values fill `into`'s gaps (`into` wins where both
     /// have one), and `from` is deleted, in one transaction. A dry run
     /// performs the same merge and rolls its transaction back, so its
-    /// report is exactly what the merge would do.
+    /// report is exactly what the merge would do. What the merge did is
+    /// recorded (`PGMergeRecords`) in the same transaction, for
+    /// `profile.unmerge`.
     public func mergeProfiles(workspace: String, into: Int64, from: Int64, dryRun: Bool) async throws -> ProfileMerge {
         do {
             return try await write(workspace: workspace) { [logger] connection, versions in
-                let report = try await PGProfiles.merge(connection, workspace: workspace, into: into, from: from,
+                let report = try await PGProfiles.merge(connection, workspace: workspace, into: into, from: from, record: !dryRun,
                                                         versions: &versions, logger: logger)
                 if dryRun { throw RolledBack(report: report.with(dryRun: true)) }
                 return report
@@ -27,7 +29,10 @@ extension PostgresStore {
 private struct RolledBack: Error { let report: ProfileMerge }
 
 extension PGProfiles {
-    static func merge(_ connection: PostgresConnection, workspace: String, into: Int64, from: Int64,
+    /// `record`: whether to keep what it did for profile.unmerge (a dry
+    /// run does not: a bigserial is not given back by a rollback, so it
+    /// would take a merge_id for nothing).
+    static func merge(_ connection: PostgresConnection, workspace: String, into: Int64, from: Int64, record: Bool,
                       versions: inout ProfileVersions, logger: Logger) async throws -> ProfileMerge {
         // Both rows locked, in SQLite's order (so the same one is not
         // found first); two merges of a pair in opposite directions may
@@ -62,7 +67,16 @@ extension PGProfiles {
         versions.removed(from)
         try await bump(connection, workspace: workspace, id: into, contactDelta: movedContacts.count, versions: &versions, logger: logger)
         try await refreshSearch(connection, workspace: workspace, profileID: into, versions: &versions, logger: logger)
-        return ProfileMerge(into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
+        let absorbed = MergeRecord.Absorbed(id: from, name: source.name, fields: source.fields, createdAt: source.createdAt,
+                                            version: source.version)
+        var mergeID: Int64?
+        if record {
+            mergeID = try await PGMergeRecords.insert(connection, workspace: workspace, into: into, absorbed: absorbed,
+                                                      movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
+                                                      takenFields: source.fields.filter { copied.contains($0.key) }, at: .now(),
+                                                      logger: logger)
+        }
+        return ProfileMerge(mergeID: mergeID, into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
                             copiedFields: copied, conflicts: conflicts,
                             profile: try await fetch(connection, workspace: workspace, id: into, logger: logger))
     }

@@ -242,6 +242,35 @@ enum Migrations {
                 DROP TABLE feed_state;
                 """)
         }
+        migrator.registerMigration("v7-merge-records") { db in
+            // What each profile.merge did, written in its transaction, so
+            // profile.unmerge can undo it (MergeRecord). Pruned with the
+            // change feed's events (same retention), deleted by
+            // profile.erase of either profile. No foreign keys: the
+            // absorbed profile is deleted by the merge, and the survivor
+            // may be deleted later; the record then explains why it
+            // cannot be undone.
+            try db.execute(sql: """
+                CREATE TABLE merge_records (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- the merge_id, never handed out twice
+                    workspace TEXT NOT NULL,
+                    into_id INTEGER NOT NULL,        -- the surviving profile
+                    from_id INTEGER NOT NULL,        -- the absorbed profile, as it was:
+                    from_name TEXT NOT NULL,
+                    from_fields TEXT NOT NULL,       -- JSON, MergeRecordText
+                    from_created_at INTEGER NOT NULL,
+                    from_version INTEGER NOT NULL,
+                    moved_contact_ids TEXT NOT NULL, -- JSON arrays of ids
+                    moved_note_ids TEXT NOT NULL,
+                    taken_fields TEXT NOT NULL,      -- JSON: the values into took from from
+                    merged_at INTEGER NOT NULL,      -- ms since 1970
+                    unmerged_at INTEGER              -- set by the one profile.unmerge
+                );
+                CREATE INDEX merge_records_by_into ON merge_records(workspace, into_id);
+                CREATE INDEX merge_records_by_from ON merge_records(workspace, from_id);
+                CREATE INDEX merge_records_by_time ON merge_records(merged_at);
+                """)
+        }
         return migrator
     }
 }

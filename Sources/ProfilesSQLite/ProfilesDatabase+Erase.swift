@@ -100,6 +100,8 @@ enum Erasure {
         let noteCount = db.changesCount
         try db.execute(sql: "DELETE FROM field_values WHERE profile_id = ?", arguments: [id])
         let fieldCount = db.changesCount
+        // What profile.unmerge would restore holds their names and values.
+        try MergeRecords.delete(db, workspace: workspace, mentioning: profiles)
         // The search index drops the profile when the batch commits
         // (SearchIndex.flush).
         try db.execute(sql: "DELETE FROM profiles WHERE id = ?", arguments: [id])
@@ -111,6 +113,9 @@ enum Erasure {
     /// The profile and every profile merged into it, transitively, as far
     /// as the feed still records merges (`profile.merged`: entity `into`,
     /// params `from`). Their events hold data that now belongs to this one.
+    /// A merged profile that exists again was brought back by
+    /// profile.unmerge (ids are never handed out twice): its data is its
+    /// own again, and it is left out.
     static func mergedChain(_ db: Database, workspace: String, id: Int64) throws -> [Int64] {
         try Int64.fetchAll(db, sql: """
             WITH RECURSIVE chain(id) AS (
@@ -118,6 +123,7 @@ enum Erasure {
                 UNION
                 SELECT json_extract(e.data, '$.params.from') FROM events e JOIN chain ON e.entity = CAST(chain.id AS TEXT)
                 WHERE e.workspace = ? AND e.type = 'profile.merged' AND json_extract(e.data, '$.params.from') IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.id = json_extract(e.data, '$.params.from'))
             )
             SELECT id FROM chain
             """, arguments: [id, workspace])
@@ -155,6 +161,8 @@ enum Erasure {
              OR json_extract(e.data, '$.result.contact.profile_id') IN (SELECT value FROM json_each(:profiles))
              OR json_extract(e.data, '$.params.into') IN (SELECT value FROM json_each(:profiles))
              OR json_extract(e.data, '$.params.from') IN (SELECT value FROM json_each(:profiles))
+             OR json_extract(e.data, '$.result.into') IN (SELECT value FROM json_each(:profiles))
+             OR json_extract(e.data, '$.result.from') IN (SELECT value FROM json_each(:profiles))
              OR json_extract(e.data, '$.params.contact_id') IN (SELECT value FROM json_each(:contacts))
              OR json_extract(e.data, '$.result.contact_id') IN (SELECT value FROM json_each(:contacts))
              OR (e.type <> 'field.deleted' AND EXISTS (SELECT 1 FROM json_each(e.data, '$.profiles') p
@@ -252,7 +260,9 @@ enum Erasure {
                 json_extract(k.request, '$.id') IN (SELECT value FROM json_each(:profiles))
                 OR json_extract(k.answer, '$.id') IN (SELECT value FROM json_each(:profiles))
                 OR json_extract(k.request, '$.into') IN (SELECT value FROM json_each(:profiles))
-                OR json_extract(k.request, '$.from') IN (SELECT value FROM json_each(:profiles))))
+                OR json_extract(k.request, '$.from') IN (SELECT value FROM json_each(:profiles))
+                OR json_extract(k.answer, '$.into') IN (SELECT value FROM json_each(:profiles))
+                OR json_extract(k.answer, '$.from') IN (SELECT value FROM json_each(:profiles))))
             OR (k.method LIKE 'contact.%' AND (
                 json_extract(k.request, '$.id') IN (SELECT value FROM json_each(:contacts))
                 OR json_extract(k.answer, '$.id') IN (SELECT value FROM json_each(:contacts))

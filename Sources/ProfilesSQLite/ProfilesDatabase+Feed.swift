@@ -91,7 +91,7 @@ extension ProfilesDatabase {
         var events = 0
         var keys = 0
         while true {
-            let removed: (Int, Int) = try write { db in
+            let removed: (Int, Int, Int) = try write { db in
                 let newest = try db.rows("""
                     SELECT workspace, max(seq) FROM (SELECT workspace, seq FROM events WHERE at < ? ORDER BY at LIMIT ?)
                     GROUP BY workspace
@@ -107,11 +107,14 @@ extension ProfilesDatabase {
                 try db.run("""
                     DELETE FROM idempotency_keys WHERE (workspace, key) IN (SELECT workspace, key FROM idempotency_keys WHERE at <= ? LIMIT ?)
                     """, [Timestamp.now().milliseconds - Journal.keyLifetimeMilliseconds, batch])
-                return (gone, db.changesCount)
+                let keysGone = db.changesCount
+                // Merges older than the retention can no longer be undone.
+                let recordsGone = try MergeRecords.prune(db, before: eventsBefore, limit: batch)
+                return (gone, keysGone, recordsGone)
             }
             events += removed.0
             keys += removed.1
-            if removed.0 < batch && removed.1 < batch { return (events, keys) }
+            if removed.0 < batch && removed.1 < batch && removed.2 < batch { return (events, keys) }
         }
     }
 }

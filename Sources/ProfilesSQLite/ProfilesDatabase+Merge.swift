@@ -7,13 +7,14 @@ extension ProfilesDatabase {
     /// field values fill `into`'s gaps (`into` wins where both have one),
     /// and `from` is deleted, in one transaction. A dry run performs the
     /// same merge in its savepoint and rolls it back, so its report is
-    /// exactly what the merge would do.
+    /// exactly what the merge would do. What the merge did is recorded
+    /// (`MergeRecords`) in the same savepoint, for `profile.unmerge`.
     public func mergeProfiles(workspace: String, into: Int64, from: Int64, dryRun: Bool) throws -> ProfileMerge {
         /// Carries a dry run's report out of the savepoint it rolls back.
         struct RolledBack: Error { let report: ProfileMerge }
         do {
             return try write { db in
-                let report = try Profiles.merge(db, workspace: workspace, into: into, from: from)
+                let report = try Profiles.merge(db, workspace: workspace, into: into, from: from, record: !dryRun)
                 if dryRun { throw RolledBack(report: report.with(dryRun: true)) }
                 return report
             }
@@ -24,7 +25,9 @@ extension ProfilesDatabase {
 }
 
 extension Profiles {
-    static func merge(_ db: Database, workspace: String, into: Int64, from: Int64) throws -> ProfileMerge {
+    /// `record`: whether to keep what it did for profile.unmerge (a dry
+    /// run does not: it would take a merge_id for nothing).
+    static func merge(_ db: Database, workspace: String, into: Int64, from: Int64, record: Bool) throws -> ProfileMerge {
         let target = try fetch(db, workspace: workspace, id: into)
         let source = try fetch(db, workspace: workspace, id: from)
         var copied: [String] = []
@@ -49,7 +52,15 @@ extension Profiles {
         try db.run("DELETE FROM profiles WHERE id = ?", [from])
         try bump(db, id: into, contactDelta: movedContacts.count)
         try SearchIndex.refresh(db, profileID: into)
-        return ProfileMerge(into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
+        let absorbed = MergeRecord.Absorbed(id: from, name: source.name, fields: source.fields, createdAt: source.createdAt,
+                                            version: source.version)
+        var mergeID: Int64?
+        if record {
+            mergeID = try MergeRecords.insert(db, workspace: workspace, into: into, absorbed: absorbed, movedContactIDs: movedContacts,
+                                              movedNoteIDs: movedNotes, takenFields: source.fields.filter { copied.contains($0.key) },
+                                              at: .now())
+        }
+        return ProfileMerge(mergeID: mergeID, into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
                             copiedFields: copied, conflicts: conflicts, profile: try fetch(db, workspace: workspace, id: into))
     }
 }

@@ -63,6 +63,8 @@ public protocol ProfileStore: AnyObject, Sendable {
     func listProfiles(workspace: String, query: String?, filter: ProfileFilter?, sort: ProfileSort, limit: Int,
                       cursor: String?) async throws -> Page<Profile>
     func mergeProfiles(workspace: String, into: Int64, from: Int64, dryRun: Bool) async throws -> ProfileMerge
+    /// Undoes the merge its `merge_id` names, as `UnmergePlan` decides.
+    func unmergeProfiles(workspace: String, mergeID: Int64, dryRun: Bool) async throws -> ProfileUnmerge
     func suggestions(workspace: String, subject: SuggestionSubject, limit: Int) async throws -> ProfileSuggestions
     func exportProfile(workspace: String, id: Int64) async throws -> ProfileExport
     func eraseProfile(workspace: String, id: Int64, dryRun: Bool) async throws -> ProfileErasure

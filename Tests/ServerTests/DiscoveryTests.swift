@@ -68,7 +68,7 @@ import Testing
         let methods = try methods(try s.client())
         let system: Set = ["ping", "hello", "auth", "health", "rpc.discover"]
         let writes: Set = ["profile.create", "profile.update", "profile.delete", "profile.attach_contact", "profile.detach_contact",
-                           "profile.merge", "profile.erase", "contact.upsert", "contact.update", "contact.delete", "note.add",
+                           "profile.merge", "profile.unmerge", "profile.erase", "contact.upsert", "contact.update", "contact.delete", "note.add",
                            "note.update", "note.delete", "field.define", "field.update", "field.delete", "moment.create",
                            "moment.update"]
         for (name, method) in methods {

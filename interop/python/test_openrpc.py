@@ -250,7 +250,9 @@ def story(c):
     c.result("profile.attach_contact", {"profile_id": other["id"], "contact_id": sms["id"]})
     c.error("profile.attach_contact", {"profile_id": anna["id"], "contact_id": sms["id"]}, "conflict")
     c.result("profile.merge", {"into": anna["id"], "from": other["id"], "dry_run": True})
-    c.result("profile.merge", {"into": anna["id"], "from": other["id"]})
+    merge = c.result("profile.merge", {"into": anna["id"], "from": other["id"]})
+    c.result("profile.unmerge", {"merge_id": merge["merge_id"], "dry_run": True})
+    c.error("profile.unmerge", {"merge_id": merge["merge_id"] + 1000}, "not_found")
     c.error("profile.merge", {"into": anna["id"], "from": anna["id"]}, "invalid_params")
     c.result("profile.export", {"id": anna["id"]})
 
