@@ -49,9 +49,11 @@ extension PGProfiles {
                 copied.append(key)
             }
         }
-        let movedContacts = try await connection.rows("""
-            SELECT id FROM contacts WHERE workspace = \(workspace) AND profile_id = \(from) ORDER BY id FOR UPDATE
-            """, logger).map { try $0.decode(Int64.self) }
+        let contacts = try await connection.rows("""
+            SELECT \(unescaped: PGColumns.contact) FROM contacts c WHERE c.workspace = \(workspace) AND c.profile_id = \(from)
+            ORDER BY c.id FOR UPDATE
+            """, logger).map(Contact.init(pgRow:))
+        let movedContacts = contacts.map(\.id)
         let movedNotes = try await connection.rows("""
             SELECT id FROM notes WHERE workspace = \(workspace) AND profile_id = \(from) ORDER BY id
             """, logger).map { try $0.decode(Int64.self) }
@@ -62,8 +64,9 @@ extension PGProfiles {
         versions.removed(from)
         try await bump(connection, workspace: workspace, id: into, contactDelta: movedContacts.count, versions: &versions, logger: logger)
         try await refreshSearch(connection, workspace: workspace, profileID: into, versions: &versions, logger: logger)
+        let merged = try await fetch(connection, workspace: workspace, id: into, logger: logger)
+        PGHistory.record(&versions, profileID: into, .merged(source, into: target, after: merged, contacts: contacts, noteIDs: movedNotes))
         return ProfileMerge(into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
-                            copiedFields: copied, conflicts: conflicts,
-                            profile: try await fetch(connection, workspace: workspace, id: into, logger: logger))
+                            copiedFields: copied, conflicts: conflicts, profile: merged)
     }
 }

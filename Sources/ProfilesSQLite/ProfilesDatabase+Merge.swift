@@ -41,7 +41,9 @@ extension Profiles {
                 copied.append(key)
             }
         }
-        let movedContacts = try Int64.fetchAll(db, sql: "SELECT id FROM contacts WHERE profile_id = ? ORDER BY id", arguments: [from])
+        let contacts = try db.rows("SELECT \(Columns.contact) FROM contacts c WHERE c.profile_id = ? ORDER BY c.id", [from])
+            .map(Contact.init(row:))
+        let movedContacts = contacts.map(\.id)
         let movedNotes = try Int64.fetchAll(db, sql: "SELECT id FROM notes WHERE profile_id = ? ORDER BY id", arguments: [from])
         try db.run("UPDATE contacts SET profile_id = ? WHERE profile_id = ?", [into, from])
         try db.run("UPDATE notes SET profile_id = ? WHERE profile_id = ?", [into, from])
@@ -49,7 +51,9 @@ extension Profiles {
         try db.run("DELETE FROM profiles WHERE id = ?", [from])
         try bump(db, id: into, contactDelta: movedContacts.count)
         try SearchIndex.refresh(db, profileID: into)
+        let merged = try fetch(db, workspace: workspace, id: into)
+        try ProfileHistory.record(db, profileID: into, .merged(source, into: target, after: merged, contacts: contacts, noteIDs: movedNotes))
         return ProfileMerge(into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
-                            copiedFields: copied, conflicts: conflicts, profile: try fetch(db, workspace: workspace, id: into))
+                            copiedFields: copied, conflicts: conflicts, profile: merged)
     }
 }
