@@ -18,6 +18,7 @@ extension CommandBus.Registry {
         registerSystemMethods(store: store, info: info)
         registerAuthMethods(tokens: tokens)
         registerProfileMethods(store: store, cache: cache)
+        registerHistoryMethods(store: store)
         registerContactMethods(store: store)
         registerNoteMethods(store: store)
         registerMomentMethods(store: store)

@@ -20,7 +20,7 @@ enum OpenRPCDocument {
             ],
             "methods": .array(methods.map(method)),
             "components": [
-                "schemas": .object(EntitySchemas.all),
+                "schemas": .object(EntitySchemas.all.merging(EntitySchemas.history) { $1 }),
                 "errors": .object(Dictionary(uniqueKeysWithValues: MethodError.allCases.map { ($0.type, error($0)) })),
             ],
         ]

@@ -108,6 +108,10 @@ struct TableSpec: Sendable {
         TableSpec("idempotency_keys",
                   columns: ["workspace", "key", "method", "request", "answer", "at"],
                   sql: "SELECT workspace, key, method, request, answer, at FROM idempotency_keys ORDER BY workspace, key"),
+        // `changes` is the same JSON text in both stores (HistoryChanges).
+        TableSpec("profile_history",
+                  columns: ["workspace", "profile_id", "seq", "type", "at", "changes"],
+                  sql: "SELECT workspace, profile_id, seq, type, at, changes FROM profile_history ORDER BY workspace, profile_id, seq"),
     ]
 
     /// The tables whose `id` is a `bigserial` in PostgreSQL and an
@@ -280,7 +284,7 @@ final class SQLiteSource: Sendable {
             if TableSpec.serialTables.contains(name) { snapshot.sequences[name] = row[1] }
         }
         let tables = ["profiles", "contacts", "contact_aliases", "notes", "moments", "field_definitions", "field_values",
-                      "events", "idempotency_keys", "feed_heads"]
+                      "events", "idempotency_keys", "feed_heads", "profile_history"]
         let workspaces = tables.map { "SELECT workspace FROM \($0)" }.joined(separator: " UNION ")
         snapshot.feedHeads = try Row.fetchAll(db, sql: """
             SELECT w.workspace, coalesce(h.last_seq, o.last_seq), coalesce(h.pruned_through, o.pruned_through)

@@ -14,7 +14,7 @@ public struct PostgresMigration: Sendable {
 }
 
 /// The PostgreSQL schema (issue 15), written in PostgreSQL's own SQL. It
-/// holds what SQLite's `Migrations` (v1-core … v5-feed-per-workspace) hold,
+/// holds what SQLite's `Migrations` (v1-core … v6-profile-history) hold,
 /// reshaped for many nodes and for Citus sharded by `workspace`:
 ///
 /// - Every primary key and unique constraint includes `workspace`, and a
@@ -63,7 +63,7 @@ public enum PostgresMigrations {
     /// which keeps `workspace` in a composite foreign key.
     public static let minimumServerVersion = 150_000
 
-    public static let all: [PostgresMigration] = [v1Core, v2Feed, v3SearchWalk, v5MergeRecords, v6FieldFilter]
+    public static let all: [PostgresMigration] = [v1Core, v2Feed, v3SearchWalk, v4ProfileHistory, v5MergeRecords, v6FieldFilter]
 
     public static var names: [String] { all.map(\.name) }
 
@@ -262,6 +262,26 @@ public enum PostgresMigrations {
         "DROP INDEX profiles_by_recent",
         "CREATE INDEX profiles_by_name ON profiles (workspace, name_key, id) INCLUDE (search_head)",
         "CREATE INDEX profiles_by_recent ON profiles (workspace, updated_at, id) INCLUDE (search_head)",
+    ])
+
+    /// profile.history (SPEC §8), as SQLite's v6-profile-history: what each
+    /// write changed in a profile, under the write's event seq, stored by
+    /// the statement that takes the seq (`recordIntent`). Gone with the
+    /// profile by the cascade. The primary key serves the newest-first page.
+    static let v4ProfileHistory = PostgresMigration(name: "v4-profile-history", statements: [
+        """
+        CREATE TABLE profile_history (
+            workspace text NOT NULL,
+            profile_id bigint NOT NULL,
+            seq bigint NOT NULL,
+            type text NOT NULL,
+            at bigint NOT NULL,
+            changes text NOT NULL,
+            CONSTRAINT profile_history_pkey PRIMARY KEY (workspace, profile_id, seq),
+            CONSTRAINT profile_history_profile_fkey FOREIGN KEY (workspace, profile_id)
+                REFERENCES profiles (workspace, id) ON DELETE CASCADE
+        )
+        """,
     ])
 
     /// What each profile.merge did, written in its transaction, so

@@ -66,6 +66,7 @@ extension PostgresStore {
             if let profileID = contact.profileID {
                 try await PGProfiles.bump(connection, workspace: workspace, id: profileID, contactDelta: -1, versions: &versions, logger: logger)
                 try await PGProfiles.refreshSearch(connection, workspace: workspace, profileID: profileID, versions: &versions, logger: logger)
+                PGHistory.record(&versions, profileID: profileID, HistoryChanges(contacts: [.init(.deleted, contact)]))
             }
             return ContactDeletion(id: id, deletedMoments: moments, profileID: contact.profileID)
         }
@@ -150,6 +151,9 @@ enum PGContacts {
         if let profileID = contact.profileID {
             try await PGProfiles.bump(connection, workspace: workspace, id: profileID, versions: &versions, logger: logger)
             try await PGProfiles.refreshSearch(connection, workspace: workspace, profileID: profileID, versions: &versions, logger: logger)
+            PGHistory.record(&versions, profileID: profileID, HistoryChanges(contacts: [
+                .init(.renamed, contact, name: .init(from: contact.name, to: name)),
+            ]))
         }
         var renamed = contact
         renamed.name = name

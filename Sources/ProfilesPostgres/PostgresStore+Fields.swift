@@ -63,6 +63,16 @@ extension PostgresStore {
             }
             // Losing a value is a change to each profile that had one.
             for row in try await connection.rows("""
+                SELECT v.profile_id, v.text_value, v.number_value, v.bool_value, d.type FROM field_values v
+                JOIN field_definitions d ON d.workspace = v.workspace AND d.key = v.key
+                WHERE v.workspace = \(workspace) AND v.key = \(key)
+                """, logger) {
+                let (id, text, number, bool, type) = try row.decode((Int64, String?, Double?, Bool?, String).self)
+                PGHistory.record(&versions, profileID: id, HistoryChanges(fields: [
+                    key: .init(from: PGFields.value(text: text, number: number, bool: bool, type: type), to: nil),
+                ]))
+            }
+            for row in try await connection.rows("""
                 UPDATE profiles SET version = version + 1, updated_at = \(Timestamp.now().milliseconds)
                 WHERE workspace = \(workspace)
                 AND id IN (SELECT profile_id FROM field_values WHERE workspace = \(workspace) AND key = \(key))

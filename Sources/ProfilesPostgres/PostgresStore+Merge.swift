@@ -54,9 +54,11 @@ extension PGProfiles {
                 copied.append(key)
             }
         }
-        let movedContacts = try await connection.rows("""
-            SELECT id FROM contacts WHERE workspace = \(workspace) AND profile_id = \(from) ORDER BY id FOR UPDATE
-            """, logger).map { try $0.decode(Int64.self) }
+        let contacts = try await connection.rows("""
+            SELECT \(unescaped: PGColumns.contact) FROM contacts c WHERE c.workspace = \(workspace) AND c.profile_id = \(from)
+            ORDER BY c.id FOR UPDATE
+            """, logger).map(Contact.init(pgRow:))
+        let movedContacts = contacts.map(\.id)
         let movedNotes = try await connection.rows("""
             SELECT id FROM notes WHERE workspace = \(workspace) AND profile_id = \(from) ORDER BY id
             """, logger).map { try $0.decode(Int64.self) }
@@ -76,8 +78,9 @@ extension PGProfiles {
                                                       takenFields: source.fields.filter { copied.contains($0.key) }, at: .now(),
                                                       logger: logger)
         }
+        let merged = try await fetch(connection, workspace: workspace, id: into, logger: logger)
+        PGHistory.record(&versions, profileID: into, .merged(source, into: target, after: merged, contacts: contacts, noteIDs: movedNotes))
         return ProfileMerge(mergeID: mergeID, into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
-                            copiedFields: copied, conflicts: conflicts,
-                            profile: try await fetch(connection, workspace: workspace, id: into, logger: logger))
+                            copiedFields: copied, conflicts: conflicts, profile: merged)
     }
 }

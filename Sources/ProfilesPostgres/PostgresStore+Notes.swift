@@ -18,7 +18,9 @@ extension PostgresStore {
                 RETURNING id, profile_id, body, author, created_at, updated_at
                 """, logger) else { throw DomainError.notFound("profile", profileID) }
             try await PGProfiles.bump(connection, workspace: workspace, id: profileID, versions: &versions, logger: logger)
-            return try Note(pgRow: row)
+            let note = try Note(pgRow: row)
+            PGHistory.record(&versions, profileID: profileID, HistoryChanges(notes: [.init(.added, id: note.id)]))
+            return note
         }
     }
 
@@ -32,6 +34,7 @@ extension PostgresStore {
                 RETURNING id, profile_id, body, author, created_at, updated_at
                 """, logger) else { throw DomainError.notFound("note", id) }
             try await PGProfiles.bump(connection, workspace: workspace, id: note.profileID, versions: &versions, logger: logger)
+            PGHistory.record(&versions, profileID: note.profileID, HistoryChanges(notes: [.init(.updated, id: id)]))
             return try Note(pgRow: row)
         }
     }
@@ -41,6 +44,7 @@ extension PostgresStore {
             let note = try await PGNotes.fetch(connection, workspace: workspace, id: id, forUpdate: true, logger: logger)
             try await connection.run("DELETE FROM notes WHERE workspace = \(workspace) AND id = \(id)", logger)
             try await PGProfiles.bump(connection, workspace: workspace, id: note.profileID, versions: &versions, logger: logger)
+            PGHistory.record(&versions, profileID: note.profileID, HistoryChanges(notes: [.init(.deleted, id: id)]))
             return NoteDeletion(id: id)
         }
     }

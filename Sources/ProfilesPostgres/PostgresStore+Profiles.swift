@@ -29,6 +29,11 @@ extension PostgresStore {
             versions.set(id, version: 1)
             try await PGFields.apply(connection, workspace: workspace, profileID: id, patch: fields, region: region,
                                      checkRequired: true, logger: logger)
+            // Field values, which the definitions normalize, are loaded
+            // only when some were set.
+            let values = fields.values.contains(where: { $0 != nil })
+                ? try await PGFields.load(connection, workspace: workspace, profileID: id, logger: logger) : [:]
+            PGHistory.record(&versions, profileID: id, .created(name: name, fields: values))
             var attached = 0
             for contactID in contactIDs {
                 if try await PGProfiles.attach(connection, workspace: workspace, profileID: id, contactID: contactID, move: move,
@@ -40,12 +45,8 @@ extension PostgresStore {
                 try await PGProfiles.refreshSearch(connection, workspace: workspace, profileID: id, versions: &versions, logger: logger)
             }
             // The answer is the row as written, as SQLite's.
-            var profile = Profile(id: id, name: name, fields: [:], contactCount: attached, version: 1,
-                                  createdAt: Timestamp(milliseconds: now), updatedAt: Timestamp(milliseconds: now))
-            if fields.values.contains(where: { $0 != nil }) {
-                profile.fields = try await PGFields.load(connection, workspace: workspace, profileID: id, logger: logger)
-            }
-            return profile
+            return Profile(id: id, name: name, fields: values, contactCount: attached, version: 1,
+                           createdAt: Timestamp(milliseconds: now), updatedAt: Timestamp(milliseconds: now))
         }
     }
 
@@ -105,7 +106,9 @@ extension PostgresStore {
             // Unchanged, the profile is still the one read above.
             guard changed else { return current }
             try await PGProfiles.bump(connection, workspace: workspace, id: id, versions: &versions, logger: logger)
-            return try await PGProfiles.fetch(connection, workspace: workspace, id: id, logger: logger)
+            let updated = try await PGProfiles.fetch(connection, workspace: workspace, id: id, logger: logger)
+            PGHistory.record(&versions, profileID: id, .difference(from: current, to: updated))
+            return updated
         }
     }
 
@@ -148,7 +151,7 @@ extension PostgresStore {
             guard contact.profileID == profileID else {
                 throw DomainError(kind: .notFound, message: "contact \(contactID) is not in profile \(profileID)")
             }
-            try await PGProfiles.detach(connection, workspace: workspace, contactID: contactID, from: profileID,
+            try await PGProfiles.detach(connection, workspace: workspace, contact, from: profileID,
                                         versions: &versions, logger: logger)
             return ContactDetachment(profileID: profileID, contactID: contactID)
         }
@@ -240,11 +243,13 @@ enum PGProfiles {
                 throw DomainError.conflict("contact \(contactID) belongs to profile \(other); pass move: true to move it",
                                            reason: "contact_in_other_profile", details: ["profile_id": .int(other)])
             }
-            try await detach(connection, workspace: workspace, contactID: contactID, from: other, versions: &versions, logger: logger)
+            try await detach(connection, workspace: workspace, contact, from: other, movedTo: profileID, versions: &versions, logger: logger)
         }
         try await connection.run("""
             UPDATE contacts SET profile_id = \(profileID) WHERE workspace = \(workspace) AND id = \(contactID)
             """, logger)
+        PGHistory.record(&versions, profileID: profileID,
+                         HistoryChanges(contacts: [.init(.attached, contact, fromProfileID: contact.profileID)]))
         versions.changed = true
         if bump {
             try await self.bump(connection, workspace: workspace, id: profileID, contactDelta: 1, versions: &versions, logger: logger)
@@ -256,9 +261,11 @@ enum PGProfiles {
         return true
     }
 
-    static func detach(_ connection: PostgresConnection, workspace: String, contactID: Int64, from profileID: Int64,
-                       versions: inout ProfileVersions, logger: Logger) async throws {
-        try await connection.run("UPDATE contacts SET profile_id = NULL WHERE workspace = \(workspace) AND id = \(contactID)", logger)
+    /// `movedTo`: the profile it is attached to next, in the same write.
+    static func detach(_ connection: PostgresConnection, workspace: String, _ contact: Contact, from profileID: Int64,
+                       movedTo: Int64? = nil, versions: inout ProfileVersions, logger: Logger) async throws {
+        try await connection.run("UPDATE contacts SET profile_id = NULL WHERE workspace = \(workspace) AND id = \(contact.id)", logger)
+        PGHistory.record(&versions, profileID: profileID, HistoryChanges(contacts: [.init(.detached, contact, toProfileID: movedTo)]))
         versions.changed = true
         try await bump(connection, workspace: workspace, id: profileID, contactDelta: -1, versions: &versions, logger: logger)
         try await refreshSearch(connection, workspace: workspace, profileID: profileID, versions: &versions, logger: logger)

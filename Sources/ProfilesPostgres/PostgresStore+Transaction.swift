@@ -15,6 +15,9 @@ struct ProfileVersions: Sendable {
     private(set) var versions: [Int64: Int64] = [:]
     /// Whether any statement changed a row.
     var changed = false
+    /// What the write changed in each profile, for `profile.history`,
+    /// stored under the write's event (`PGHistory.record`).
+    fileprivate(set) var history: [Int64: HistoryChanges] = [:]
 
     /// A profile inserted or whose version changed.
     mutating func set(_ id: Int64, version: Int64) {
@@ -25,7 +28,14 @@ struct ProfileVersions: Sendable {
     /// A profile deleted: it is no longer listed (SQLite's delete trigger).
     mutating func removed(_ id: Int64) {
         versions[id] = nil
+        history[id] = nil
         changed = true
+    }
+
+    /// A second note of the same profile in one write is joined to the first.
+    mutating func recordHistory(_ id: Int64, _ changes: HistoryChanges) {
+        guard !changes.isEmpty else { return }
+        history[id] = history[id].map { $0.followed(by: changes) } ?? changes
     }
 
     /// `[{"id":1,"version":2},…]` by id, as SQLite's `json_group_array`.
@@ -166,13 +176,33 @@ extension PostgresStore {
         // commit order, and a write that rolls back gives its seq back.
         // Members of data in sorted order, as every answer writes them.
         let data = #"{"params":"# + intent.request + #","profiles":"# + versions.json + #","result":"# + record.answer + "}"
+        guard !versions.history.isEmpty else {
+            try await connection.query("""
+                WITH head AS (
+                    INSERT INTO feed_heads (workspace, last_seq) VALUES (\(intent.workspace), 1)
+                    ON CONFLICT (workspace) DO UPDATE SET last_seq = feed_heads.last_seq + 1
+                    RETURNING last_seq)
+                INSERT INTO events (workspace, seq, type, entity, at, data)
+                SELECT \(intent.workspace), last_seq, \(type), \(record.entity), \(now), \(data) FROM head
+                """, logger: logger)
+            return true
+        }
+        // The same statement stores the profiles' history under the
+        // event's seq: history and feed agree.
+        let ids = versions.history.keys.sorted()
+        let changes = try ids.map { try versions.history[$0]!.encoded() }
         try await connection.query("""
             WITH head AS (
                 INSERT INTO feed_heads (workspace, last_seq) VALUES (\(intent.workspace), 1)
                 ON CONFLICT (workspace) DO UPDATE SET last_seq = feed_heads.last_seq + 1
-                RETURNING last_seq)
-            INSERT INTO events (workspace, seq, type, entity, at, data)
-            SELECT \(intent.workspace), last_seq, \(type), \(record.entity), \(now), \(data) FROM head
+                RETURNING last_seq),
+            event AS (
+                INSERT INTO events (workspace, seq, type, entity, at, data)
+                SELECT \(intent.workspace), last_seq, \(type), \(record.entity), \(now), \(data) FROM head
+                RETURNING seq)
+            INSERT INTO profile_history (workspace, profile_id, seq, type, at, changes)
+            SELECT \(intent.workspace), h.profile_id, event.seq, \(type), \(now), h.changes
+            FROM event, unnest(\(ids)::bigint[], \(changes)::text[]) AS h (profile_id, changes)
             """, logger: logger)
         return true
     }

@@ -32,6 +32,7 @@ enum Journal {
     /// Called at the start of every write, with or without an intent.
     static func begin(_ db: Database) throws {
         try db.run("DELETE FROM temp.changed_profiles", [])
+        try ProfileHistory.begin(db)
     }
 
     /// `changed`: whether the write changed any row; one that did not is
@@ -61,6 +62,9 @@ enum Journal {
                     (SELECT json_group_array(json_object('id', id, 'version', version))
                      FROM (SELECT id, version FROM temp.changed_profiles ORDER BY id)) || ',"result":' || ?6 || '}')
                 """, [intent.workspace, type, record.entity, now, intent.request, record.answer])
+            // What the write noted of each profile it changed, under the
+            // event's seq: history and feed agree.
+            try ProfileHistory.flush(db, workspace: intent.workspace, type: type, at: now)
         }
         if let key = intent.idempotencyKey {
             // An expired key is taken over; a live one means another write

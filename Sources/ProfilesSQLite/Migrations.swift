@@ -242,6 +242,27 @@ enum Migrations {
                 DROP TABLE feed_state;
                 """)
         }
+        migrator.registerMigration("v6-profile-history") { db in
+            // profile.history (SPEC §8): what each write changed in a
+            // profile, with the values before, which cannot be derived
+            // later. Keyed by the write's feed seq, so history and feed
+            // agree; written in the write's savepoint (ProfileHistory.swift).
+            // Deleted with the profile (profile.delete, profile.erase, the
+            // absorbed profile of a merge) by the cascade.
+            try db.execute(sql: """
+                CREATE TABLE profile_history (
+                    workspace TEXT NOT NULL,
+                    profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+                    seq INTEGER NOT NULL,            -- the write's event seq in the workspace
+                    type TEXT NOT NULL,              -- the write's event type
+                    at INTEGER NOT NULL,             -- ms since 1970, the event's
+                    changes TEXT NOT NULL,           -- JSON: HistoryChanges
+                    PRIMARY KEY (workspace, profile_id, seq)
+                ) WITHOUT ROWID;
+                -- The cascade finds a profile's rows without the workspace.
+                CREATE INDEX profile_history_by_profile ON profile_history(profile_id);
+                """)
+        }
         migrator.registerMigration("v7-merge-records") { db in
             // What each profile.merge did, written in its transaction, so
             // profile.unmerge can undo it (MergeRecord). Pruned with the

@@ -42,6 +42,7 @@ extension ProfilesDatabase {
             if let profileID = contact.profileID {
                 try Profiles.bump(db, id: profileID, contactDelta: -1)
                 try SearchIndex.refresh(db, profileID: profileID)
+                try ProfileHistory.record(db, profileID: profileID, HistoryChanges(contacts: [.init(.deleted, contact)]))
             }
             return ContactDeletion(id: id, deletedMoments: moments, profileID: contact.profileID)
         }
@@ -102,6 +103,9 @@ enum Contacts {
         if let profileID = contact.profileID {
             try Profiles.bump(db, id: profileID)
             try SearchIndex.refresh(db, profileID: profileID)
+            try ProfileHistory.record(db, profileID: profileID, HistoryChanges(contacts: [
+                .init(.renamed, contact, name: .init(from: contact.name, to: name)),
+            ]))
         }
         var renamed = contact
         renamed.name = name

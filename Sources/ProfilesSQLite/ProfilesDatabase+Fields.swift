@@ -43,6 +43,15 @@ extension ProfilesDatabase {
                 throw DomainError.notFound("field", "'\(key)'")
             }
             // Losing a value is a change to each profile that had one.
+            for row in try db.rows("""
+                SELECT v.profile_id, v.value, d.type FROM field_values v
+                JOIN field_definitions d ON d.workspace = v.workspace AND d.key = v.key
+                WHERE v.workspace = ? AND v.key = ?
+                """, [workspace, key]) {
+                try ProfileHistory.record(db, profileID: row[0], HistoryChanges(fields: [
+                    key: .init(from: FieldValues.decode(row[1], type: row[2]), to: nil),
+                ]))
+            }
             try db.run("""
                 UPDATE profiles SET version = version + 1, updated_at = ?
                 WHERE id IN (SELECT profile_id FROM field_values WHERE workspace = ? AND key = ?)

@@ -44,7 +44,9 @@ extension Profiles {
                 copied.append(key)
             }
         }
-        let movedContacts = try Int64.fetchAll(db, sql: "SELECT id FROM contacts WHERE profile_id = ? ORDER BY id", arguments: [from])
+        let contacts = try db.rows("SELECT \(Columns.contact) FROM contacts c WHERE c.profile_id = ? ORDER BY c.id", [from])
+            .map(Contact.init(row:))
+        let movedContacts = contacts.map(\.id)
         let movedNotes = try Int64.fetchAll(db, sql: "SELECT id FROM notes WHERE profile_id = ? ORDER BY id", arguments: [from])
         try db.run("UPDATE contacts SET profile_id = ? WHERE profile_id = ?", [into, from])
         try db.run("UPDATE notes SET profile_id = ? WHERE profile_id = ?", [into, from])
@@ -60,7 +62,9 @@ extension Profiles {
                                               movedNoteIDs: movedNotes, takenFields: source.fields.filter { copied.contains($0.key) },
                                               at: .now())
         }
+        let merged = try fetch(db, workspace: workspace, id: into)
+        try ProfileHistory.record(db, profileID: into, .merged(source, into: target, after: merged, contacts: contacts, noteIDs: movedNotes))
         return ProfileMerge(mergeID: mergeID, into: into, from: from, dryRun: false, movedContactIDs: movedContacts, movedNoteIDs: movedNotes,
-                            copiedFields: copied, conflicts: conflicts, profile: try fetch(db, workspace: workspace, id: into))
+                            copiedFields: copied, conflicts: conflicts, profile: merged)
     }
 }

@@ -11,6 +11,7 @@ extension ProfilesDatabase {
                        [workspace, profileID, body, author, now, now])
             let id = db.lastInsertedRowID
             try Profiles.bump(db, id: profileID)
+            try ProfileHistory.record(db, profileID: profileID, HistoryChanges(notes: [.init(.added, id: id)]))
             return try Notes.fetch(db, workspace: workspace, id: id)
         }
     }
@@ -21,6 +22,7 @@ extension ProfilesDatabase {
             guard note.body != body else { return note }
             try db.run("UPDATE notes SET body = ?, updated_at = ? WHERE id = ?", [body, Timestamp.now().milliseconds, id])
             try Profiles.bump(db, id: note.profileID)
+            try ProfileHistory.record(db, profileID: note.profileID, HistoryChanges(notes: [.init(.updated, id: id)]))
             return try Notes.fetch(db, workspace: workspace, id: id)
         }
     }
@@ -30,6 +32,7 @@ extension ProfilesDatabase {
             let note = try Notes.fetch(db, workspace: workspace, id: id)
             try db.run("DELETE FROM notes WHERE id = ?", [id])
             try Profiles.bump(db, id: note.profileID)
+            try ProfileHistory.record(db, profileID: note.profileID, HistoryChanges(notes: [.init(.deleted, id: id)]))
             return NoteDeletion(id: id)
         }
     }

@@ -15,6 +15,10 @@ extension ProfilesDatabase {
                 """, [workspace, name, name.lowercased(), now, now, SearchIndex.document([name])])
             let id = db.lastInsertedRowID
             try FieldValues.apply(db, workspace: workspace, profileID: id, patch: fields, region: region, checkRequired: true)
+            // Field values, which the definitions normalize, are loaded
+            // only when some were set.
+            let values = fields.values.contains(where: { $0 != nil }) ? try FieldValues.load(db, profileID: id) : [:]
+            try ProfileHistory.record(db, profileID: id, .created(name: name, fields: values))
             var attached = 0
             for contactID in contactIDs {
                 if try Profiles.attach(db, workspace: workspace, profileID: id, contactID: contactID, move: move, bump: false) {
@@ -24,14 +28,9 @@ extension ProfilesDatabase {
             if attached > 0 { try SearchIndex.refresh(db, profileID: id) }
             // The answer is the row as written (attaching here counts
             // contacts but bumps neither version nor updated_at), not read
-            // back; only field values, which the definitions normalize,
-            // are loaded, and only when some were set.
-            var profile = Profile(id: id, name: name, fields: [:], contactCount: attached, version: 1,
-                                  createdAt: Timestamp(milliseconds: now), updatedAt: Timestamp(milliseconds: now))
-            if fields.values.contains(where: { $0 != nil }) {
-                profile.fields = try FieldValues.load(db, profileID: id)
-            }
-            return profile
+            // back; only field values, loaded above.
+            return Profile(id: id, name: name, fields: values, contactCount: attached, version: 1,
+                           createdAt: Timestamp(milliseconds: now), updatedAt: Timestamp(milliseconds: now))
         }
     }
 
@@ -81,7 +80,9 @@ extension ProfilesDatabase {
             // Unchanged, the profile is still the one read above.
             guard changed else { return current }
             try Profiles.bump(db, id: id)
-            return try Profiles.fetch(db, workspace: workspace, id: id)
+            let updated = try Profiles.fetch(db, workspace: workspace, id: id)
+            try ProfileHistory.record(db, profileID: id, .difference(from: current, to: updated))
+            return updated
         }
     }
 
@@ -120,7 +121,7 @@ extension ProfilesDatabase {
             guard contact.profileID == profileID else {
                 throw DomainError(kind: .notFound, message: "contact \(contactID) is not in profile \(profileID)")
             }
-            try Profiles.detach(db, contactID: contactID, from: profileID)
+            try Profiles.detach(db, contact, from: profileID)
             return ContactDetachment(profileID: profileID, contactID: contactID)
         }
     }
@@ -452,9 +453,11 @@ enum Profiles {
                 throw DomainError.conflict("contact \(contactID) belongs to profile \(other); pass move: true to move it",
                                            reason: "contact_in_other_profile", details: ["profile_id": .int(other)])
             }
-            try detach(db, contactID: contactID, from: other)
+            try detach(db, contact, from: other, movedTo: profileID)
         }
         try db.run("UPDATE contacts SET profile_id = ? WHERE id = ?", [profileID, contactID])
+        try ProfileHistory.record(db, profileID: profileID,
+                                  HistoryChanges(contacts: [.init(.attached, contact, fromProfileID: contact.profileID)]))
         if bump {
             try self.bump(db, id: profileID, contactDelta: 1)
         } else {
@@ -463,8 +466,10 @@ enum Profiles {
         return true
     }
 
-    static func detach(_ db: Database, contactID: Int64, from profileID: Int64) throws {
-        try db.run("UPDATE contacts SET profile_id = NULL WHERE id = ?", [contactID])
+    /// `movedTo`: the profile it is attached to next, in the same write.
+    static func detach(_ db: Database, _ contact: Contact, from profileID: Int64, movedTo: Int64? = nil) throws {
+        try db.run("UPDATE contacts SET profile_id = NULL WHERE id = ?", [contact.id])
+        try ProfileHistory.record(db, profileID: profileID, HistoryChanges(contacts: [.init(.detached, contact, toProfileID: movedTo)]))
         try bump(db, id: profileID, contactDelta: -1)
         try SearchIndex.refresh(db, profileID: profileID)
     }

@@ -50,6 +50,7 @@ public final class ProfilesDatabase: Sendable {
                 try Journal.prepare(db)
                 try SearchIndex.prepare(db)
                 try TouchedProfiles.prepare(db)
+                try ProfileHistory.prepare(db)
             }
             // Opened once the schema is in place and the WAL exists.
             statementReaders = try StatementReaders(path: path, busyTimeout: busyTimeout)

@@ -68,6 +68,8 @@ public protocol ProfileStore: AnyObject, Sendable {
     func suggestions(workspace: String, subject: SuggestionSubject, limit: Int) async throws -> ProfileSuggestions
     func exportProfile(workspace: String, id: Int64) async throws -> ProfileExport
     func eraseProfile(workspace: String, id: Int64, dryRun: Bool) async throws -> ProfileErasure
+    /// `profile.history`: the profile's entries, newest first (SPEC §8).
+    func profileHistory(workspace: String, id: Int64, limit: Int, cursor: String?) async throws -> Page<ProfileHistoryEntry>
 
     // MARK: Contacts
 

@@ -284,7 +284,7 @@ import Testing
                 return try await postgresRows(other, constraints).map { $0.map(\.description) }
             }
             #expect(copiedConstraints.map { $0.map(\.description) } == freshConstraints)
-            #expect(copiedConstraints.filter { "\($0[2])".contains("FOREIGN KEY") }.count == 6)
+            #expect(copiedConstraints.filter { "\($0[2])".contains("FOREIGN KEY") }.count == 7)
         }
     }
 
@@ -369,7 +369,7 @@ import Testing
                 #expect(try await postgresRows(client, "SELECT count(*) FROM \(table)") == [[.int(0)]], "\(table)")
             }
             let keys = try await postgresRows(client, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
-            #expect(keys == [[.int(6)]])
+            #expect(keys == [[.int(7)]])
             let search = try await postgresRows(client, "SELECT count(*) FROM pg_indexes WHERE indexname = 'profiles_search'")
             #expect(search == [[.int(1)]])
         }

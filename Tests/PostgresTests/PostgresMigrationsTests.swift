@@ -169,7 +169,7 @@ import Testing
                 """, logger: logger)
             var allTables: Set<String> = []
             for try await table in tables.decode(String.self) { allTables.insert(table) }
-            #expect(allTables.count == 11)
+            #expect(allTables.count == 12)  // v1–v2: 10, profile_history (v4), merge_records (v5)
             #expect(tablesWithPrimaryKey == allTables, "tables without a primary key: \(allTables.subtracting(tablesWithPrimaryKey))")
 
             // Foreign keys: workspace on both sides.
@@ -184,7 +184,7 @@ import Testing
                 foreignKeys += 1
                 #expect(local && referenced, "\(name) does not tie workspace to workspace")
             }
-            #expect(foreignKeys == 6)
+            #expect(foreignKeys == 7)
         }
     }
 

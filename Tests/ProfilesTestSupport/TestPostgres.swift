@@ -60,6 +60,13 @@ public enum TestPostgres {
         guard result.status == 0 else { throw ClusterError(message: "psql failed (\(result.status)): \(result.stderr)") }
     }
 
+    /// Runs one query with `psql` and returns its first value as text.
+    public static func psqlValue(_ url: PostgresURL, _ sql: String) throws -> String {
+        let result = try run([psqlPath(), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", url.unredacted, "-c", sql])
+        guard result.status == 0 else { throw ClusterError(message: "psql failed (\(result.status)): \(result.stderr)") }
+        return result.stdout.split(separator: "\n").first.map(String.init) ?? ""
+    }
+
     /// Runs `scripts/pg-cluster.sh` with `command` (`stop`, `start`) on
     /// the cluster this process started; false without one.
     @discardableResult

@@ -223,6 +223,21 @@ import Testing
             return EventPage(FeedPage(events: events, after: id(), firstSeq: bool() ? id() : nil, headSeq: id()))
         }
 
+        /// An entry as a store reads it: the changes' text as written.
+        mutating func historyEntry() throws -> ProfileHistoryEntry {
+            var fields: [String: HistoryChanges.Change<FieldValue>] = [:]
+            for _ in 0..<int(0...3) { fields[text(max: 4)] = .init(from: bool() ? fieldValue() : nil, to: bool() ? fieldValue() : nil) }
+            let changes = HistoryChanges(
+                name: bool() ? .init(from: bool() ? text() : nil, to: text()) : nil, fields: fields,
+                contacts: list { m in
+                    HistoryChanges.ContactChange(.attached, m.contact(), name: m.bool() ? .init(from: nil, to: m.text()) : nil,
+                                                 fromProfileID: m.bool() ? m.id() : nil, toProfileID: m.bool() ? m.id() : nil)
+                },
+                notes: list { m in HistoryChanges.NoteChange(.moved, id: m.id(), fromProfileID: m.bool() ? m.id() : nil) },
+                merge: bool() ? .init(profileID: id(), name: text()) : nil)
+            return ProfileHistoryEntry(seq: id(), at: timestamp(), type: text(max: 10), changes: try changes.encoded())
+        }
+
         mutating func field() -> FieldDefinition {
             let type = FieldDefinition.FieldType.allCases[int(0...(FieldDefinition.FieldType.allCases.count - 1))]
             return FieldDefinition(key: text(max: 4), label: text(), type: type,
@@ -264,6 +279,7 @@ import Testing
             try expectSame(m.health(), seed: seed)
             try expectSame(m.stats(), seed: seed)
             try expectSame(m.eventPage(), seed: seed)
+            try expectSame(m.page { try! $0.historyEntry() }, seed: seed)
         }
     }
 
