@@ -54,24 +54,41 @@ public struct HistoryChanges: Sendable, Codable, Equatable {
         }
     }
 
-    /// A note added, edited or deleted, or moved in by a merge (from
-    /// `from_profile_id`). Ids only: a note's body stays in the note, and
-    /// a deleted one's goes with it.
+    /// A note added, edited or deleted, or moved by a merge or an unmerge
+    /// (in from `from_profile_id`, out to `to_profile_id`). Ids only: a
+    /// note's body stays in the note, and a deleted one's goes with it.
     public struct NoteChange: Sendable, Codable, Equatable {
         public enum Action: String, Sendable, Codable { case added, updated, deleted, moved }
         public var action: Action
         public var id: Int64
         public var fromProfileID: Int64?
+        public var toProfileID: Int64?
 
-        public init(_ action: Action, id: Int64, fromProfileID: Int64? = nil) {
+        public init(_ action: Action, id: Int64, fromProfileID: Int64? = nil, toProfileID: Int64? = nil) {
             self.action = action
             self.id = id
             self.fromProfileID = fromProfileID
+            self.toProfileID = toProfileID
         }
 
         enum CodingKeys: String, CodingKey {
             case action, id
             case fromProfileID = "from_profile_id"
+            case toProfileID = "to_profile_id"
+        }
+    }
+
+    /// The merge an unmerge undid, and the other profile of it.
+    public struct Unmerge: Sendable, Codable, Equatable {
+        public var mergeID: Int64
+        public var profileID: Int64
+        public init(mergeID: Int64, profileID: Int64) {
+            self.mergeID = mergeID
+            self.profileID = profileID
+        }
+        enum CodingKeys: String, CodingKey {
+            case mergeID = "merge_id"
+            case profileID = "profile_id"
         }
     }
 
@@ -95,18 +112,20 @@ public struct HistoryChanges: Sendable, Codable, Equatable {
     public var contacts: [ContactChange]?
     public var notes: [NoteChange]?
     public var merge: Merge?
+    public var unmerge: Unmerge?
     /// Set instead of everything else when `profile.erase` of another
     /// profile removed what this entry held (a contact moved between the
     /// two, a merge of the erased one).
     public var erased: Bool?
 
     public init(name: Change<String>? = nil, fields: [String: Change<FieldValue>]? = nil, contacts: [ContactChange]? = nil,
-                notes: [NoteChange]? = nil, merge: Merge? = nil) {
+                notes: [NoteChange]? = nil, merge: Merge? = nil, unmerge: Unmerge? = nil) {
         self.name = name
         self.fields = fields.flatMap { $0.isEmpty ? nil : $0 }
         self.contacts = contacts.flatMap { $0.isEmpty ? nil : $0 }
         self.notes = notes.flatMap { $0.isEmpty ? nil : $0 }
         self.merge = merge
+        self.unmerge = unmerge
     }
 
     /// A profile as created: its name and values from nothing.
@@ -135,6 +154,30 @@ public struct HistoryChanges: Sendable, Codable, Equatable {
                               merge: Merge(profileID: source.id, name: source.name))
     }
 
+    /// What an unmerge changed in the profile that had stayed (`before`,
+    /// `after`): the values it gave back, and the contacts and notes that
+    /// went back to `restoredID`.
+    public static func unmergedSurvivor(before: Profile, after: Profile, restoredID: Int64, mergeID: Int64, contacts: [Contact],
+                                        noteIDs: [Int64]) -> HistoryChanges {
+        let values = difference(from: before, to: after)
+        return HistoryChanges(name: values.name, fields: values.fields,
+                              contacts: contacts.map { ContactChange(.detached, $0, toProfileID: restoredID) },
+                              notes: noteIDs.map { NoteChange(.moved, id: $0, toProfileID: restoredID) },
+                              unmerge: Unmerge(mergeID: mergeID, profileID: restoredID))
+    }
+
+    /// The profile an unmerge brought back (`restored`): its name and
+    /// values from nothing, and the contacts and notes that came back from
+    /// `survivorID`. The history it had before the merge went with it.
+    public static func unmergedRestored(_ restored: Profile, survivorID: Int64, mergeID: Int64, contacts: [Contact],
+                                        noteIDs: [Int64]) -> HistoryChanges {
+        let created = created(name: restored.name, fields: restored.fields)
+        return HistoryChanges(name: created.name, fields: created.fields,
+                              contacts: contacts.map { ContactChange(.attached, $0, fromProfileID: survivorID) },
+                              notes: noteIDs.map { NoteChange(.moved, id: $0, fromProfileID: survivorID) },
+                              unmerge: Unmerge(mergeID: mergeID, profileID: survivorID))
+    }
+
     public var isEmpty: Bool { self == HistoryChanges() }
 
     /// This write's earlier changes to the profile followed by `later`:
@@ -150,7 +193,8 @@ public struct HistoryChanges: Sendable, Codable, Equatable {
         case let (first, second): second ?? first
         }
         return HistoryChanges(name: name, fields: fields, contacts: (contacts ?? []) + (later.contacts ?? []),
-                              notes: (notes ?? []) + (later.notes ?? []), merge: later.merge ?? merge)
+                              notes: (notes ?? []) + (later.notes ?? []), merge: later.merge ?? merge,
+                              unmerge: later.unmerge ?? unmerge)
     }
 
     /// The JSON text stored: members sorted, as every answer writes them.

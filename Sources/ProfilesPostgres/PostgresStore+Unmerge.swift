@@ -94,8 +94,17 @@ extension PGProfiles {
         try await refreshSearch(connection, workspace: workspace, profileID: into, versions: &versions, logger: logger)
         try await refreshSearch(connection, workspace: workspace, profileID: from, versions: &versions, logger: logger)
         try await PGMergeRecords.markUnmerged(connection, workspace: workspace, id: mergeID, at: now, logger: logger)
-        return ProfileUnmerge(record: record, plan: plan, dryRun: false,
-                              profile: try await fetch(connection, workspace: workspace, id: into, logger: logger),
-                              restored: try await fetch(connection, workspace: workspace, id: from, logger: logger))
+        let after = try await fetch(connection, workspace: workspace, id: into, logger: logger)
+        let restored = try await fetch(connection, workspace: workspace, id: from, logger: logger)
+        let contacts = try await connection.rows("""
+            SELECT \(unescaped: PGColumns.contact) FROM contacts c
+            WHERE c.workspace = \(workspace) AND c.id = ANY(\(plan.restoredContactIDs)) ORDER BY c.id
+            """, logger).map(Contact.init(pgRow:))
+        let noteIDs = plan.restoredNoteIDs.sorted()
+        PGHistory.record(&versions, profileID: into, .unmergedSurvivor(before: survivor, after: after, restoredID: from, mergeID: mergeID,
+                                                                       contacts: contacts, noteIDs: noteIDs))
+        PGHistory.record(&versions, profileID: from, .unmergedRestored(restored, survivorID: into, mergeID: mergeID,
+                                                                       contacts: contacts, noteIDs: noteIDs))
+        return ProfileUnmerge(record: record, plan: plan, dryRun: false, profile: after, restored: restored)
     }
 }

@@ -74,7 +74,16 @@ extension Profiles {
         try SearchIndex.refresh(db, profileID: into)
         try SearchIndex.refresh(db, profileID: from)
         try MergeRecords.markUnmerged(db, id: mergeID, at: now)
-        return ProfileUnmerge(record: record, plan: plan, dryRun: false, profile: try fetch(db, workspace: workspace, id: into),
-                              restored: try fetch(db, workspace: workspace, id: from))
+        let after = try fetch(db, workspace: workspace, id: into)
+        let restored = try fetch(db, workspace: workspace, id: from)
+        let contacts = try db.rows("""
+            SELECT \(Columns.contact) FROM contacts c WHERE c.workspace = ? AND c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id
+            """, [workspace, MergeRecordText.ids(plan.restoredContactIDs)]).map(Contact.init(row:))
+        let noteIDs = plan.restoredNoteIDs.sorted()
+        try ProfileHistory.record(db, profileID: into, .unmergedSurvivor(before: survivor, after: after, restoredID: from, mergeID: mergeID,
+                                                                          contacts: contacts, noteIDs: noteIDs))
+        try ProfileHistory.record(db, profileID: from, .unmergedRestored(restored, survivorID: into, mergeID: mergeID,
+                                                                          contacts: contacts, noteIDs: noteIDs))
+        return ProfileUnmerge(record: record, plan: plan, dryRun: false, profile: after, restored: restored)
     }
 }

@@ -81,6 +81,25 @@ import Testing
         #expect(unmerge["restored"].canonical == (try c.result("profile.get", ["id": story.from])).canonical)
         // Search finds from's contacts under from again, not under into.
         #expect(itemIDs(try c.result("profile.list", ["query": "pe@example"])["items"].array) == [story.from])
+
+        // Both histories tell of the unmerge, under one seq.
+        let intoEntry = try c.result("profile.history", ["id": story.into, "limit": 1])["items"][0]
+        let fromEntry = try c.result("profile.history", ["id": story.from, "limit": 1])["items"][0]
+        #expect(intoEntry["type"].string == "profile.unmerged")
+        #expect(fromEntry["type"].string == "profile.unmerged")
+        #expect(intoEntry["seq"].int != nil && intoEntry["seq"].int == fromEntry["seq"].int)
+        #expect(intoEntry["changes"]["unmerge"]["merge_id"].int == mergeID)
+        #expect(intoEntry["changes"]["unmerge"]["profile_id"].int == story.from)
+        #expect(intoEntry["changes"]["fields"]["city"]["from"].string == "Bern")
+        #expect(intoEntry["changes"]["fields"]["city"]["to"].isNull)
+        #expect(intoEntry["changes"]["contacts"].array.compactMap { $0["action"].string } == ["detached", "detached", "detached"])
+        #expect(intoEntry["changes"]["contacts"].array.compactMap { $0["to_profile_id"].int } == [story.from, story.from, story.from])
+        #expect(intoEntry["changes"]["notes"].array.compactMap { $0["id"].int } == [story.called, story.second])
+        #expect(fromEntry["changes"]["unmerge"]["profile_id"].int == story.into)
+        #expect(fromEntry["changes"]["name"]["to"].string == "P. Meier")
+        #expect(fromEntry["changes"]["fields"]["score"]["to"].double == 7.5)
+        #expect(fromEntry["changes"]["contacts"].array.compactMap(\.self["id"].int) == [story.mail, story.sms, story.tg])
+        #expect(fromEntry["changes"]["notes"].array.compactMap { $0["from_profile_id"].int } == [story.into, story.into])
     }
 
     /// The test: merge, change things, unmerge, compare field by
