@@ -62,18 +62,21 @@ enum PGErasure {
         let keysRemoved = try await deleteKeys(connection, workspace: workspace, ids: ids, strings: searched, logger: logger)
 
         // Its own history goes with its row (the cascade); another
-        // profile's entry that names its contacts or it (a move, a merge)
-        // keeps its seq and type only, as the events do (as SQLite's).
+        // profile's entry that names its contacts or it (a move, a merge,
+        // an unmerge) keeps its seq and type only, as the events do (as
+        // SQLite's).
         try await connection.run("""
             UPDATE profile_history SET changes = '{"erased":true}'
             WHERE workspace = \(workspace) AND profile_id <> \(id) AND changes <> '{"erased":true}' AND (
                 changes::jsonb #>> '{merge,profile_id}' = ANY(\(text(profiles)))
+                OR changes::jsonb #>> '{unmerge,profile_id}' = ANY(\(text(profiles)))
                 OR EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(changes::jsonb -> 'contacts', '[]')) c
                            WHERE c ->> 'id' = ANY(\(text(contacts)))
                               OR c ->> 'from_profile_id' = ANY(\(text(profiles)))
                               OR c ->> 'to_profile_id' = ANY(\(text(profiles))))
                 OR EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(changes::jsonb -> 'notes', '[]')) n
-                           WHERE n ->> 'from_profile_id' = ANY(\(text(profiles)))))
+                           WHERE n ->> 'from_profile_id' = ANY(\(text(profiles)))
+                              OR n ->> 'to_profile_id' = ANY(\(text(profiles)))))
             """, logger)
 
         let momentCount = try await connection.run("""

@@ -93,18 +93,20 @@ enum Erasure {
         let keysRemoved = db.changesCount
 
         // Its own history goes with its row (the cascade); another
-        // profile's entry that names its contacts or it (a move, a merge)
-        // keeps its seq and type only, as the events do.
+        // profile's entry that names its contacts or it (a move, a merge,
+        // an unmerge) keeps its seq and type only, as the events do.
         try db.execute(sql: """
             UPDATE profile_history SET changes = '{"erased":true}'
             WHERE workspace = :workspace AND profile_id <> :id AND changes <> '{"erased":true}' AND (
                 json_extract(changes, '$.merge.profile_id') IN (SELECT value FROM json_each(:profiles))
+                OR json_extract(changes, '$.unmerge.profile_id') IN (SELECT value FROM json_each(:profiles))
                 OR EXISTS (SELECT 1 FROM json_each(changes, '$.contacts') c
                            WHERE json_extract(c.value, '$.id') IN (SELECT value FROM json_each(:contacts))
                               OR json_extract(c.value, '$.from_profile_id') IN (SELECT value FROM json_each(:profiles))
                               OR json_extract(c.value, '$.to_profile_id') IN (SELECT value FROM json_each(:profiles)))
                 OR EXISTS (SELECT 1 FROM json_each(changes, '$.notes') n
-                           WHERE json_extract(n.value, '$.from_profile_id') IN (SELECT value FROM json_each(:profiles))))
+                           WHERE json_extract(n.value, '$.from_profile_id') IN (SELECT value FROM json_each(:profiles))
+                              OR json_extract(n.value, '$.to_profile_id') IN (SELECT value FROM json_each(:profiles))))
             """, arguments: ["workspace": workspace, "id": id, "profiles": json(profiles), "contacts": json(contacts)])
 
         try db.execute(sql: "DELETE FROM moments WHERE contact_id IN (SELECT id FROM contacts WHERE profile_id = ?)", arguments: [id])

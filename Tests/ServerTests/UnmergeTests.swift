@@ -272,6 +272,12 @@ import Testing
         _ = try c.result("profile.unmerge", ["merge_id": fourth])
         _ = try c.result("profile.erase", ["id": back])
         try expectNotFound(c, "profile.unmerge", ["merge_id": fourth])
+        // The survivor's history of that merge and unmerge named the
+        // erased profile: only their seq and type remain.
+        let history = try c.result("profile.history", ["id": third])["items"].array
+        let about = history.filter { ["profile.merged", "profile.unmerged"].contains($0["type"].string ?? "") }
+        #expect(about.count == 2, "\(history)")
+        for entry in about { #expect(entry["changes"].object?.keys.sorted() == ["erased"], "\(entry)") }
     }
 
     @Test func aMergeOlderThanTheRetentionCannotBeUndone() throws {
