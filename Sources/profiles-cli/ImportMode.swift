@@ -108,6 +108,7 @@ struct ImportMode: ParsableCommand {
                                   columnTitles: Set(columns.header),
                                   report: { index, outcome in record(line: jobs[index].line, outcome) },
                                   tick: { progress.draw(done: imported + already + failed) })
+        progress.draw(done: imported + already + failed)
         runner.run()
         progress.finish()
         let seconds = Date().timeIntervalSince(started)

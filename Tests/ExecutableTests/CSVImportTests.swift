@@ -139,6 +139,17 @@ import Testing
         #expect(again.stdout == export.stdout)
     }
 
+    @Test func aTerminalShowsTheProgressBar() throws {
+        let s = try TestServer(); defer { s.stop() }
+        let rows = (1...50).map { "Person \($0),p\($0)@example.com" }.joined(separator: "\n")
+        let path = try file("name,email\n" + rows + "\n", in: s)
+        let terminal = try TerminalProcess(try Binaries.url("profiles-cli"), ["--port", "\(s.port)", "import", path])
+        defer { terminal.killIfRunning() }
+        #expect(terminal.waitFor(["/50 rows", "rows/s", "left", "50 rows imported, 0 already imported, 0 failed"]), "\(terminal.screen)")
+        #expect(terminal.waitForExit(timeout: 20))
+        #expect(terminal.exitStatus == 0)
+    }
+
     @Test func aBadHeaderImportsNothing() throws {
         let s = try TestServer(); defer { s.stop() }
         let c = try s.client()
