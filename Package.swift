@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // SHA-256 for profiles-cli import's idempotency keys; already in the
+        // graph through postgres-nio, with its version range.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.9.0" ..< "6.0.0"),
     ],
     targets: [
         .target(name: "ProfilesTransport", dependencies: [
@@ -84,10 +87,11 @@ let package = Package(
         // loads libedit at run time (Sources/profiles-cli/LibEdit.swift), so
         // no target needs a C library's headers beyond SQLite's (for GRDB);
         // ExecutableTests' BareBuildTests keep it so.
-        .target(name: "ProfilesCLIKit", dependencies: ["ProfilesProtocol"]),
+        .target(name: "ProfilesCLIKit", dependencies: ["ProfilesProtocol", "ProfilesDomain"]),
         .executableTarget(name: "profiles-cli", dependencies: [
             "ProfilesCLIKit", "ProfilesProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "profiles-bench", dependencies: [
             "ProfilesSQLite", "ProfilesStore", "ProfilesDomain",

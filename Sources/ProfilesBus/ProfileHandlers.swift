@@ -45,6 +45,8 @@ extension CommandBus.Registry {
             "Creates a profile, with field values and contacts.",
             params: [.required("name", Schema.text(max: 200)), .fields("values by field key"), .region,
                      .optional("contact_ids", Schema.array(Schema.id, maxItems: 500, unique: true), "contacts to attach"),
+                     .optional("contacts", Schema.array(Schema.contactDraft, maxItems: 500),
+                               "contacts to find or create (as contact.upsert) and attach, in the same transaction"),
                      .move],
             result: Schema.ref("Profile"), errors: [.notFound, .conflict]), store: store,
                       feed: .named("profile.created")) { p, ctx in
@@ -54,7 +56,7 @@ extension CommandBus.Registry {
             guard Set(contactIDs).count == contactIDs.count else { throw DomainError.invalid("contact_ids", "must not repeat an id") }
             guard contactIDs.count <= 500 else { throw DomainError.invalid("contact_ids", "at most 500 contacts") }
             return try await store.createProfile(workspace: ctx.workspace, name: name, fields: fields, region: p.region(),
-                                              contactIDs: contactIDs,
+                                              contactIDs: contactIDs, contacts: p.contactDrafts("contacts"),
                                               move: p.bool("move", default: false))
         }
 

@@ -143,6 +143,41 @@ enum PGContacts {
         return ContactUpsert(created: false, contact: existing)
     }
 
+    /// The id of the contact a `profile.create` names by channel and
+    /// identifier, inserted when new, for `profileID` to attach (as
+    /// SQLite's `Contacts.upsertForProfile`). `checkCreate` already refused
+    /// one of another profile without `move`, and locked it; a name given
+    /// is set without bumping the profile it leaves (the detach bumps it).
+    static func upsertForProfile(_ connection: PostgresConnection, workspace: String, _ draft: ContactDraft, profileID: Int64,
+                                 move: Bool, logger: Logger) async throws -> Int64 {
+        var existing = try await find(connection, workspace: workspace, channel: draft.channel, identifier: draft.identifier,
+                                      logger: logger)
+        if existing == nil {
+            if let inserted = try await connection.row("""
+                INSERT INTO contacts (workspace, channel, identifier, name, profile_id, created_at)
+                VALUES (\(workspace), \(draft.channel.rawValue), \(draft.identifier), \(draft.name), NULL, \(Timestamp.now().milliseconds))
+                ON CONFLICT (workspace, channel, identifier) DO NOTHING
+                RETURNING id
+                """, logger) {
+                return try inserted.decode(Int64.self)
+            }
+            // Another node inserted it meanwhile: use (and lock) that one.
+            existing = try await find(connection, workspace: workspace, channel: draft.channel, identifier: draft.identifier,
+                                      logger: logger)
+        }
+        guard let existing else {
+            // Deleted between the conflict and the read: the caller retries.
+            throw PostgresStoreError.serializationFailure(sqlState: "40001")
+        }
+        if let other = existing.profileID, other != profileID, !move {
+            throw draft.inOtherProfile(contactID: existing.id, profileID: other)
+        }
+        if let name = draft.name, name != existing.name {
+            try await connection.run("UPDATE contacts SET name = \(name) WHERE workspace = \(workspace) AND id = \(existing.id)", logger)
+        }
+        return existing.id
+    }
+
     /// A contact's name is part of its profile (and of its search text).
     static func rename(_ connection: PostgresConnection, workspace: String, _ contact: Contact, name: String?,
                        versions: inout ProfileVersions, logger: Logger) async throws -> Contact {

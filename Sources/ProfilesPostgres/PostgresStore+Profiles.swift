@@ -9,14 +9,18 @@ import ProfilesStore
 /// its version check sees the other's commit.
 extension PostgresStore {
     public func createProfile(workspace: String, name: String, fields: [String: FieldValue?], region: String?,
-                              contactIDs: [Int64], move: Bool) async throws -> Profile {
+                              contactIDs: [Int64], contacts: [ContactDraft], move: Bool) async throws -> Profile {
         try PGText.check(name, "name")
+        for draft in contacts {
+            try PGText.check(draft.identifier, "\(draft.label).identifier")
+            try PGText.check(draft.name, "\(draft.label).name")
+        }
         return try await write(workspace: workspace) { [logger] connection, versions in
             // Everything that can fail is checked before the INSERT, which
             // takes a value of the id sequence even if it rolls back: ids
             // count up without gaps, as SQLite's.
             try await PGProfiles.checkCreate(connection, workspace: workspace, fields: fields, region: region,
-                                             contactIDs: contactIDs, move: move, logger: logger)
+                                             contactIDs: contactIDs, contacts: contacts, move: move, logger: logger)
             let now = Timestamp.now().milliseconds
             // Inserted with its document (the name alone), so a profile
             // without contacts is written once, not inserted then updated.
@@ -36,6 +40,14 @@ extension PostgresStore {
             PGHistory.record(&versions, profileID: id, .created(name: name, fields: values))
             var attached = 0
             for contactID in contactIDs {
+                if try await PGProfiles.attach(connection, workspace: workspace, profileID: id, contactID: contactID, move: move,
+                                               bump: false, versions: &versions, logger: logger) {
+                    attached += 1
+                }
+            }
+            for draft in contacts {
+                let contactID = try await PGContacts.upsertForProfile(connection, workspace: workspace, draft, profileID: id, move: move,
+                                                                      logger: logger)
                 if try await PGProfiles.attach(connection, workspace: workspace, profileID: id, contactID: contactID, move: move,
                                                bump: false, versions: &versions, logger: logger) {
                     attached += 1
@@ -186,9 +198,11 @@ enum PGProfiles {
 
     /// What a create would refuse, in the order SQLite's finds it: the
     /// field values (in key order), the required fields, then each contact
-    /// (missing, or in another profile without `move`). Locks the contacts.
+    /// (missing, or in another profile without `move`), then each contact
+    /// named by channel and identifier that exists and is in another
+    /// profile without `move`. Locks the contacts.
     static func checkCreate(_ connection: PostgresConnection, workspace: String, fields: [String: FieldValue?], region: String?,
-                            contactIDs: [Int64], move: Bool, logger: Logger) async throws {
+                            contactIDs: [Int64], contacts: [ContactDraft], move: Bool, logger: Logger) async throws {
         let definitions = try await PGFields.all(connection, workspace: workspace, logger: logger)
         let byKey = Dictionary(uniqueKeysWithValues: definitions.map { ($0.key, $0) })
         for key in fields.keys.sorted() {
@@ -207,6 +221,14 @@ enum PGProfiles {
             if let other = contact.profileID, !move {
                 throw DomainError.conflict("contact \(contactID) belongs to profile \(other); pass move: true to move it",
                                            reason: "contact_in_other_profile", details: ["profile_id": .int(other)])
+            }
+        }
+        guard !move else { return }
+        for draft in contacts {
+            if let existing = try await PGContacts.find(connection, workspace: workspace, channel: draft.channel,
+                                                        identifier: draft.identifier, logger: logger),
+               let other = existing.profileID {
+                throw draft.inOtherProfile(contactID: existing.id, profileID: other)
             }
         }
     }

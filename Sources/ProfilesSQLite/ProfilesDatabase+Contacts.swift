@@ -97,6 +97,25 @@ enum Contacts {
                    [workspace, channel.rawValue, identifier]).map(Contact.init(row:))
     }
 
+    /// The id of the contact a `profile.create` names by channel and
+    /// identifier, inserted when new, for `profileID` to attach. One of
+    /// another profile is a conflict unless `move`; a name given is set
+    /// without bumping the profile it leaves (the detach bumps that one).
+    static func upsertForProfile(_ db: Database, workspace: String, _ draft: ContactDraft, profileID: Int64, move: Bool) throws -> Int64 {
+        guard let existing = try find(db, workspace: workspace, channel: draft.channel, identifier: draft.identifier) else {
+            try db.run("INSERT INTO contacts(workspace, channel, identifier, name, profile_id, created_at) VALUES (?, ?, ?, ?, NULL, ?)",
+                       [workspace, draft.channel.rawValue, draft.identifier, draft.name, Timestamp.now().milliseconds])
+            return db.lastInsertedRowID
+        }
+        if let other = existing.profileID, other != profileID, !move {
+            throw draft.inOtherProfile(contactID: existing.id, profileID: other)
+        }
+        if let name = draft.name, name != existing.name {
+            try db.run("UPDATE contacts SET name = ? WHERE id = ?", [name, existing.id])
+        }
+        return existing.id
+    }
+
     /// A contact's name is part of its profile (and of its search text).
     static func rename(_ db: Database, _ contact: Contact, name: String?) throws -> Contact {
         try db.run("UPDATE contacts SET name = ? WHERE id = ?", [name, contact.id])

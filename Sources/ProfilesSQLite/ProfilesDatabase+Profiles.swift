@@ -4,7 +4,7 @@ import ProfilesDomain
 
 extension ProfilesDatabase {
     public func createProfile(workspace: String, name: String, fields: [String: FieldValue?], region: String? = nil,
-                              contactIDs: [Int64], move: Bool) throws -> Profile {
+                              contactIDs: [Int64], contacts: [ContactDraft] = [], move: Bool) throws -> Profile {
         try write { db in
             let now = Timestamp.now().milliseconds
             // Inserted with its document (the name alone), so a profile
@@ -21,6 +21,12 @@ extension ProfilesDatabase {
             try ProfileHistory.record(db, profileID: id, .created(name: name, fields: values))
             var attached = 0
             for contactID in contactIDs {
+                if try Profiles.attach(db, workspace: workspace, profileID: id, contactID: contactID, move: move, bump: false) {
+                    attached += 1
+                }
+            }
+            for draft in contacts {
+                let contactID = try Contacts.upsertForProfile(db, workspace: workspace, draft, profileID: id, move: move)
                 if try Profiles.attach(db, workspace: workspace, profileID: id, contactID: contactID, move: move, bump: false) {
                     attached += 1
                 }

@@ -50,8 +50,10 @@ public protocol ProfileStore: AnyObject, Sendable {
 
     // MARK: Profiles
 
+    /// `contacts` are found or created (as `contact.upsert`) and attached
+    /// in the same transaction as the profile, after `contactIDs`.
     func createProfile(workspace: String, name: String, fields: [String: FieldValue?], region: String?,
-                       contactIDs: [Int64], move: Bool) async throws -> Profile
+                       contactIDs: [Int64], contacts: [ContactDraft], move: Bool) async throws -> Profile
     func profile(workspace: String, id: Int64, include: Set<ProfileInclude>) async throws -> ProfileDetail
     func updateProfile(workspace: String, id: Int64, name: String?, fields: [String: FieldValue?]?, region: String?,
                        expectedVersion: Int64?) async throws -> Profile

@@ -18,7 +18,7 @@ struct ProfilesCLI: ParsableCommand {
             Exit status: 0 when every answer was a result, 1 when any was an error (or the token \
             was refused), 2 when the server cannot be reached.
             """,
-        subcommands: [PipeMode.self, CallMode.self],
+        subcommands: [PipeMode.self, CallMode.self, ImportMode.self, ExportMode.self],
         defaultSubcommand: PipeMode.self
     )
 
