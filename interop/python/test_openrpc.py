@@ -255,6 +255,10 @@ def story(c):
     c.error("profile.unmerge", {"merge_id": merge["merge_id"] + 1000}, "not_found")
     c.error("profile.merge", {"into": anna["id"], "from": anna["id"]}, "invalid_params")
     c.result("profile.export", {"id": anna["id"]})
+    history = c.result("profile.history", {"id": anna["id"], "limit": 2})
+    assert history["next_cursor"], history
+    c.result("profile.history", {"id": anna["id"], "limit": 2, "cursor": history["next_cursor"]})
+    c.error("profile.history", {"id": 999999}, "not_found")
 
     c.result("events.subscribe", {"after": 0})
     c.result("note.delete", {"id": note["id"]})
