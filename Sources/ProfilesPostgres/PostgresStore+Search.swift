@@ -7,12 +7,13 @@ import ProfilesStore
 /// profile.list, as SQLite's `listProfiles`: the same matches, order and
 /// cursors. A query matches a profile when it is a substring of the
 /// profile's search document (its lower-cased name, and its contacts'
-/// identifiers and names). SQLite finds the matches of three or more
-/// characters with FTS5's trigram index, and walks its sort index for
-/// shorter ones; here a query of three or more characters is a `LIKE`
-/// that pg_trgm's GIN index (`profiles_search`) answers, and a shorter one
-/// walks the sort order with SQLite's bound (`shortWalkWindow`), so its
-/// pages (short ones included) and cursors are SQLite's.
+/// identifiers and names); a field filter (`PGFilter`) must hold too.
+/// A selective filter's few profiles are sorted at once. Otherwise a query
+/// under three characters walks the sort order with SQLite's bound
+/// (`shortWalkWindow`), so its pages (short ones included) and cursors are
+/// SQLite's; a longer one walks `frequentWalkWindow` rows (index-only, on
+/// `search_head`) and, when that does not fill the page, sorts every match
+/// that pg_trgm's GIN index (`profiles_search`) finds for its `LIKE`.
 extension PostgresStore {
     public func listProfiles(workspace: String, query rawQuery: String?, filter fieldFilter: ProfileFilter?, sort: ProfileSort,
                              limit: Int, cursor: String?) async throws -> Page<Profile> {
