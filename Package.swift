@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, bottom to top: Domain and Transport and Protocol know nothing of
-// each other; Store knows Domain; Bus knows Protocol, Domain and Store;
+// Layers, bottom to top: JSON (the hand-written JSON text writer) knows
+// nothing; Domain and Transport and Protocol know nothing of each other
+// (Domain and Protocol both write JSON with JSON); Store knows Domain; Bus knows Protocol, Domain and Store;
 // ServerKit wires Transport to Bus. Executables sit on top.
 // The store's operations are `async`; SQLite's are synchronous underneath.
 // With nonisolated async functions running on their caller's executor, an
@@ -39,8 +40,9 @@ let package = Package(
         // <sys/epoll.h> for the transport's event loops (Swift's Glibc
         // module does not export it); a system header, no library.
         .target(name: "CProfilesEpoll"),
-        .target(name: "ProfilesProtocol"),
-        .target(name: "ProfilesDomain"),
+        .target(name: "ProfilesJSON"),
+        .target(name: "ProfilesProtocol", dependencies: ["ProfilesJSON"]),
+        .target(name: "ProfilesDomain", dependencies: ["ProfilesJSON"]),
         // The store's interface (`ProfileStore`) and the values it speaks
         // in; one module per backend implements it.
         .target(name: "ProfilesStore", dependencies: ["ProfilesDomain"], swiftSettings: storeConcurrency),

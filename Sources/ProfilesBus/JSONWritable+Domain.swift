@@ -11,6 +11,8 @@ import ProfilesProtocol
 // `encode(to:)` encodes an optional with `encode`, nothing where it uses
 // `encodeIfPresent` (or the synthesized conformance does).
 // Tests/ServerTests/JSONWritableTests.swift compares both byte for byte.
+// The values the stores also write (`Channel`, `FieldValue`,
+// `HistoryChanges`) conform in ProfilesDomain (JSONWritable+Values.swift).
 // The system answers (`Hello`, `Health`, `Stats`) conform next to their
 // types in SystemHandlers.swift, the change feed's events (`FeedEvent`,
 // `EventPage`) in EventFeed.swift and EventHandlers.swift.
@@ -23,12 +25,6 @@ extension Timestamp: JSONWritable {
     }
 }
 
-extension Channel: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
-        JSONWriter.write(rawValue, into: &bytes)
-    }
-}
-
 extension MomentStatus: JSONWritable {
     public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         JSONWriter.write(rawValue, into: &bytes)
@@ -38,22 +34,6 @@ extension MomentStatus: JSONWritable {
 extension FieldDefinition.FieldType: JSONWritable {
     public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         JSONWriter.write(rawValue, into: &bytes)
-    }
-}
-
-extension FieldValue: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
-        switch self {
-        case .string(let s): JSONWriter.write(s, into: &bytes)
-        case .bool(let b): JSONWriter.write(b, into: &bytes)
-        case .number(let n):
-            // As `encode(to:)`: whole numbers as integers, the rest as doubles.
-            if n.rounded() == n, abs(n) < 9.0e15 {
-                JSONWriter.write(Int64(n), into: &bytes)
-            } else {
-                try JSONWriter.write(n, into: &bytes)
-            }
-        }
     }
 }
 

@@ -197,20 +197,18 @@ public struct HistoryChanges: Sendable, Codable, Equatable {
                               unmerge: later.unmerge ?? unmerge)
     }
 
-    /// The JSON text stored: members sorted, as every answer writes them.
+    /// The JSON text stored: members sorted, as every answer writes them
+    /// (HistoryChanges+JSON.swift).
     public func encoded() throws -> String {
-        String(decoding: try Self.encoder.encode(self), as: UTF8.self)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        try writeJSON(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func decoded(_ text: String) throws -> HistoryChanges {
         try JSONDecoder().decode(HistoryChanges.self, from: Data(text.utf8))
     }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }
 
 /// One entry of `profile.history`: the write's feed seq and time, its

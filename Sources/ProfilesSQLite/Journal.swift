@@ -32,7 +32,6 @@ enum Journal {
     /// Called at the start of every write, with or without an intent.
     static func begin(_ db: Database) throws {
         try db.run("DELETE FROM temp.changed_profiles", [])
-        try ProfileHistory.begin(db)
     }
 
     /// `changed`: whether the write changed any row; one that did not is

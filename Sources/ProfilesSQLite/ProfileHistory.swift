@@ -3,48 +3,50 @@ import ProfilesDomain
 import ProfilesStore
 
 /// `profile.history` on SQLite (SPEC §8). A write notes what it changed in
-/// each profile with `record`, into `temp.pending_history`; the write's
-/// event takes its seq last (Journal.record), and `flush` then stores the
-/// notes under that seq and the event's time and type. The temp table
-/// takes part in the savepoint, so a write that rolls back (or a dry run)
-/// leaves nothing; `Journal.begin` empties it for each write. A write made
-/// without an intent (maintenance, no event) records no history: it has
-/// no seq.
+/// each profile with `record`, into the `Pending` notes bound around it
+/// (`ProfilesDatabase.journaledWrite`); the write's event takes its seq
+/// last (Journal.record), and `flush` then stores the notes under that seq
+/// and the event's time and type, in the write's savepoint. The notes are
+/// Swift values until then: a write that rolls back (or a dry run) drops
+/// them with its savepoint, and a profile noted twice in one write is
+/// joined in memory, with no table to read back and no JSON to decode. A
+/// write made without an intent (maintenance, no event) has no notes
+/// bound and records no history: it has no seq.
 enum ProfileHistory {
-    static func prepare(_ db: Database) throws {
-        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS pending_history (profile_id INTEGER PRIMARY KEY, changes TEXT NOT NULL)")
+    /// The notes of the write being made, in the order they were made.
+    /// Only the writer's thread touches it, within one write (the one that
+    /// bound it, which runs synchronously to its end).
+    final class Pending: @unchecked Sendable {
+        fileprivate var notes: [(profileID: Int64, changes: HistoryChanges)] = []
     }
 
-    static func begin(_ db: Database) throws {
-        try db.run("DELETE FROM temp.pending_history", [])
-    }
+    @TaskLocal static var pending: Pending?
 
     /// Notes that the write being made changed `changes` in the profile;
     /// a second note of the same profile in one write is joined to the
     /// first (`HistoryChanges.followed(by:)`).
     static func record(_ db: Database, profileID: Int64, _ changes: HistoryChanges) throws {
-        guard !changes.isEmpty else { return }
-        var joined = changes
-        if let earlier = try String.fetchOne(db.cachedStatement(sql: "SELECT changes FROM temp.pending_history WHERE profile_id = ?"),
-                                             arguments: [profileID]) {
-            joined = try HistoryChanges.decoded(earlier).followed(by: changes)
+        guard !changes.isEmpty, let pending else { return }
+        if let index = pending.notes.firstIndex(where: { $0.profileID == profileID }) {
+            pending.notes[index].changes = pending.notes[index].changes.followed(by: changes)
+        } else {
+            pending.notes.append((profileID, changes))
         }
-        try db.run("INSERT OR REPLACE INTO temp.pending_history(profile_id, changes) VALUES (?, ?)", [profileID, try joined.encoded()])
     }
 
     /// Stores the write's notes under its event: called by Journal.record
     /// right after the event took the workspace's newest seq. Notes of a
-    /// profile the write deleted are dropped (the join).
+    /// profile the write deleted are dropped (the `FROM profiles`).
     static func flush(_ db: Database, workspace: String, type: String, at: Int64) throws {
-        try db.run("""
-            INSERT INTO profile_history(workspace, profile_id, seq, type, at, changes)
-            SELECT ?1, h.profile_id, (SELECT last_seq FROM feed_heads WHERE workspace = ?1), ?2, ?3, h.changes
-            FROM temp.pending_history h CROSS JOIN profiles p ON p.id = h.profile_id
-            """, [workspace, type, at])
-        // CROSS JOIN keeps the few notes as the outer loop: with a plain
-        // JOIN SQLite's planner, which has no statistics of the temp
-        // table, scanned every profile for each write (a CSV import of
-        // 100,000 rows took 601 s instead of ~60).
+        guard let pending else { return }
+        for note in pending.notes {
+            try db.run("""
+                INSERT INTO profile_history(workspace, profile_id, seq, type, at, changes)
+                SELECT ?1, id, (SELECT last_seq FROM feed_heads WHERE workspace = ?1), ?2, ?3, ?4
+                FROM profiles WHERE id = ?5
+                """, [workspace, type, at, try note.changes.encoded(), note.profileID])
+        }
+        pending.notes.removeAll()
     }
 
     /// A page of a profile's entries, newest first, keyset-paged by seq.

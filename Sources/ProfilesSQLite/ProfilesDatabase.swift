@@ -50,7 +50,6 @@ public final class ProfilesDatabase: Sendable {
                 try Journal.prepare(db)
                 try SearchIndex.prepare(db)
                 try TouchedProfiles.prepare(db)
-                try ProfileHistory.prepare(db)
             }
             // Opened once the schema is in place and the WAL exists.
             statementReaders = try StatementReaders(path: path, busyTimeout: busyTimeout)
@@ -143,16 +142,20 @@ public final class ProfilesDatabase: Sendable {
             }
         }
         return try savepoint { db in
-            try Journal.begin(db)
-            // A write whose statements changed no row (an upsert of what is
-            // there, a repeated attach) records no event.
-            let changesBefore = db.totalChangesCount
-            let result = try body(db)
-            let changed = db.totalChangesCount != changesBefore
-            if let value = result as? any Encodable, let record = try intent.record(value) {
-                try Journal.record(db, intent: intent, record: record, changed: changed)
+            // Bound here, inside the savepoint's body: that runs on the
+            // writer's thread, which a body handed to a batch may not.
+            try ProfileHistory.$pending.withValue(ProfileHistory.Pending()) {
+                try Journal.begin(db)
+                // A write whose statements changed no row (an upsert of
+                // what is there, a repeated attach) records no event.
+                let changesBefore = db.totalChangesCount
+                let result = try body(db)
+                let changed = db.totalChangesCount != changesBefore
+                if let value = result as? any Encodable, let record = try intent.record(value) {
+                    try Journal.record(db, intent: intent, record: record, changed: changed)
+                }
+                return result
             }
-            return result
         }
     }
 

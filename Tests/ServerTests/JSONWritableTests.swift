@@ -223,19 +223,32 @@ import Testing
             return EventPage(FeedPage(events: events, after: id(), firstSeq: bool() ? id() : nil, headSeq: id()))
         }
 
-        /// An entry as a store reads it: the changes' text as written.
-        mutating func historyEntry() throws -> ProfileHistoryEntry {
+        /// Every member, each action, present or absent.
+        mutating func historyChanges() -> HistoryChanges {
             var fields: [String: HistoryChanges.Change<FieldValue>] = [:]
             for _ in 0..<int(0...3) { fields[text(max: 4)] = .init(from: bool() ? fieldValue() : nil, to: bool() ? fieldValue() : nil) }
-            let changes = HistoryChanges(
-                name: bool() ? .init(from: bool() ? text() : nil, to: text()) : nil, fields: fields,
+            let contactActions: [HistoryChanges.ContactChange.Action] = [.attached, .detached, .renamed, .deleted]
+            let noteActions: [HistoryChanges.NoteChange.Action] = [.added, .updated, .deleted, .moved]
+            var changes = HistoryChanges(
+                name: bool() ? .init(from: bool() ? text() : nil, to: bool() ? text() : nil) : nil, fields: fields,
                 contacts: list { m in
-                    HistoryChanges.ContactChange(.attached, m.contact(), name: m.bool() ? .init(from: nil, to: m.text()) : nil,
+                    HistoryChanges.ContactChange(contactActions[m.int(0...3)], m.contact(),
+                                                 name: m.bool() ? .init(from: m.bool() ? m.text() : nil, to: m.text()) : nil,
                                                  fromProfileID: m.bool() ? m.id() : nil, toProfileID: m.bool() ? m.id() : nil)
                 },
-                notes: list { m in HistoryChanges.NoteChange(.moved, id: m.id(), fromProfileID: m.bool() ? m.id() : nil) },
-                merge: bool() ? .init(profileID: id(), name: text()) : nil)
-            return ProfileHistoryEntry(seq: id(), at: timestamp(), type: text(max: 10), changes: try changes.encoded())
+                notes: list { m in
+                    HistoryChanges.NoteChange(noteActions[m.int(0...3)], id: m.id(), fromProfileID: m.bool() ? m.id() : nil,
+                                              toProfileID: m.bool() ? m.id() : nil)
+                },
+                merge: bool() ? .init(profileID: id(), name: text()) : nil,
+                unmerge: bool() ? .init(mergeID: id(), profileID: id()) : nil)
+            if int(0...4) == 0 { changes.erased = bool() }
+            return changes
+        }
+
+        /// An entry as a store reads it: the changes' text as written.
+        mutating func historyEntry() throws -> ProfileHistoryEntry {
+            ProfileHistoryEntry(seq: id(), at: timestamp(), type: text(max: 10), changes: try historyChanges().encoded())
         }
 
         mutating func field() -> FieldDefinition {
@@ -280,6 +293,11 @@ import Testing
             try expectSame(m.stats(), seed: seed)
             try expectSame(m.eventPage(), seed: seed)
             try expectSame(m.page { try! $0.historyEntry() }, seed: seed)
+            // What the stores keep (HistoryChanges+JSON.swift), and its text.
+            let changes = m.historyChanges()
+            try expectSame(changes, seed: seed)
+            #expect(try changes.encoded() == String(decoding: try Self.encoder.encode(changes), as: UTF8.self), "seed \(seed)")
+            try expectSame(HistoryChanges(), seed: seed)
         }
     }
 
