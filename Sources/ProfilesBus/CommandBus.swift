@@ -24,6 +24,14 @@ public final class CommandBus: Sendable {
     /// the connection's queue without starting a task: from a cache, or
     /// from a store that reads at once (`ProfileStore.inlineReads`).
     public typealias FastPath = @Sendable (Params, RequestContext) throws -> (any RPCResult)?
+    /// A write method's first half, run on the connection's queue: reads
+    /// and checks the params (parsing, normalizing: no store needed) and
+    /// answers the second half, which the store's writer runs. The
+    /// writer is one thread for all connections (SQLite), so what can be
+    /// done before it is done there.
+    public typealias WritePreparer = @Sendable (Params, RequestContext) throws -> WriteCall
+    /// A write method's second half: what runs in the writer's batch.
+    public typealias WriteCall = @Sendable () async throws -> any RPCResult
 
     /// A registered method. A class: the request path passes it around
     /// without copying its description.
@@ -61,10 +69,10 @@ public final class CommandBus: Sendable {
         /// A store read, started as a `DeferredCall`; `executor` is the
         /// store's (where it resumes if it suspends).
         case read(StoreHandler, fastPath: FastPath?, executor: StoreExecutor?)
-        /// A change: the whole handler is given to the store's
-        /// `submitWrite`, and the call is answered once what it wrote is
-        /// durable (`DeferredCall`).
-        case write(StoreHandler, store: any ProfileStore)
+        /// A change: prepared on the connection's queue, then given to
+        /// the store's `submitWrite`, and the call is answered once what
+        /// it wrote is durable (`DeferredCall`).
+        case write(WritePreparer, store: any ProfileStore)
     }
 
     private let methods: [String: Method]
@@ -225,10 +233,16 @@ public final class CommandBus: Sendable {
             }, later: { outcome in completion(answer(outcome)) })
             guard let outcome = immediate else { return .pending }
             return .answered(answer(outcome))
-        case .write(let handler, let store):
+        case .write(let prepare, let store):
+            let call: WriteCall
+            do {
+                call = try prepare(params, context)
+            } catch {
+                return .answered(answer(outcome(of: error, method: method, connectionID: connectionID)))
+            }
             let result = DeferredResult()
             store.submitWrite({
-                result.set(try await handler(params, context))
+                result.set(try await call())
             }, done: { [self] failure in
                 let outcome: Response.Outcome
                 if let failure {

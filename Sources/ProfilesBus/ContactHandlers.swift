@@ -11,13 +11,14 @@ extension CommandBus.Registry {
                                "an e-mail address, a phone number (E.164, or national with region) or an opaque id"),
                      .optional("name", Schema.text(max: 200)), .region],
             result: Schema.ref("ContactUpsert"), errors: [.conflict]), store: store,
-                      feed: .typed(type: { (upsert: ContactUpsert) in upsert.created ? "contact.created" : "contact.updated" }, entity: { upsert, _ in .int(upsert.contact.id) })) { p, ctx in
+                      feed: .typed(type: { (upsert: ContactUpsert) in upsert.created ? "contact.created" : "contact.updated" }, entity: { upsert, _ in .int(upsert.contact.id) }), prepare: { p, ctx in
             let channel = try p.requiredEnum("channel", Channel.self)
-            // `region` reads a national phone number; other channels ignore it.
+            // `region` reads a national phone number; other channels ignore
+            // it. Normalized before the writer.
             let identifier = try ContactIdentifier.normalize(p.string("identifier"), channel: channel, region: p.region())
             let name = try p.optionalString("name").map { n throws(DomainError) in try Validation.name(n) }
-            return try await store.upsertContact(workspace: ctx.workspace, channel: channel, identifier: identifier, name: name)
-        }
+            return { try await store.upsertContact(workspace: ctx.workspace, channel: channel, identifier: identifier, name: name) }
+        })
 
         registerRead("contact.get", MethodSpec("One contact.", params: [.required("id", Schema.id)], result: Schema.ref("Contact"),
                                            errors: [.notFound])) { p, ctx in

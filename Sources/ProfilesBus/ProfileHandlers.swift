@@ -49,16 +49,22 @@ extension CommandBus.Registry {
                                "contacts to find or create (as contact.upsert) and attach, in the same transaction"),
                      .move],
             result: Schema.ref("Profile"), errors: [.notFound, .conflict]), store: store,
-                      feed: .named("profile.created")) { p, ctx in
+                      feed: .named("profile.created"), prepare: { p, ctx in
+            // Parsed and normalized (the contacts' identifiers: phone
+            // numbers by libphonenumber's rules) before the writer.
             let name = try Validation.name(p.string("name"))
             let fields = try p.fieldPatch("fields") ?? [:]
             let contactIDs = try p.optionalIDArray("contact_ids") ?? []
             guard Set(contactIDs).count == contactIDs.count else { throw DomainError.invalid("contact_ids", "must not repeat an id") }
             guard contactIDs.count <= 500 else { throw DomainError.invalid("contact_ids", "at most 500 contacts") }
-            return try await store.createProfile(workspace: ctx.workspace, name: name, fields: fields, region: p.region(),
-                                              contactIDs: contactIDs, contacts: p.contactDrafts("contacts"),
-                                              move: p.bool("move", default: false))
-        }
+            let region = try p.region()
+            let contacts = try p.contactDrafts("contacts")
+            let move = try p.bool("move", default: false)
+            return {
+                try await store.createProfile(workspace: ctx.workspace, name: name, fields: fields, region: region,
+                                              contactIDs: contactIDs, contacts: contacts, move: move)
+            }
+        })
 
         registerRead("profile.get", MethodSpec(
             "One profile, with its contacts, notes (50 newest) and moments (50 newest) when asked.",

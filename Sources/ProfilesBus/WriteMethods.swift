@@ -69,6 +69,19 @@ extension CommandBus.Registry {
     /// The whole handler runs as one `submitWrite` body (CommandBus.Body.write).
     mutating func registerWrite(_ name: String, _ spec: MethodSpec, store: any ProfileStore, feed: FeedEntry,
                                 handler: @escaping CommandBus.StoreHandler) {
+        registerWrite(name, spec, store: store, feed: feed, prepare: { p, ctx in { try await handler(p, ctx) } })
+    }
+
+    /// As above, in two halves: `prepare` runs on the connection's queue
+    /// (reads, checks and normalizes the params) and answers what the
+    /// writer then runs. Methods called in bulk (profile.create by
+    /// `profiles-cli import`, contact.upsert) take this form, so that the
+    /// one writer thread only writes. The key's check and the params'
+    /// JSON text are done in the first half too; the stored answer is
+    /// looked up in the second, on the writer, where it cannot race a
+    /// write of the same key.
+    mutating func registerWrite(_ name: String, _ spec: MethodSpec, store: any ProfileStore, feed: FeedEntry,
+                                prepare: @escaping CommandBus.WritePreparer) {
         let spec = spec.adding(.optional("idempotency_key", Schema.string(minLength: 1, maxLength: 200),
                                          "the same key with the same params within 24 h answers the first answer again"))
             .adding(errors: [.conflict, .storageFull])
@@ -78,23 +91,26 @@ extension CommandBus.Registry {
                 throw DomainError.invalid("idempotency_key", "must be 1–200 characters")
             }
             let request = try Envelope.encodeJSON(JSONValue.object(p.values.filter { $0.key != "workspace" && $0.key != "idempotency_key" }))
-            if let key, let stored = try await store.storedAnswer(workspace: ctx.workspace, key: key) {
-                return try replay(stored, key: key, method: name, request: request)
-            }
-            let intent = WriteIntent(workspace: ctx.workspace, method: name, request: request, idempotencyKey: key) { value in
-                // The answer's JSON text, once: the event and the key keep it.
-                WriteIntent.Record(eventType: feed.type(value), entity: try feed.entityJSON(value, p),
-                                   answer: try Envelope.encodeJSON(value))
-            }
-            do {
-                return try await WriteIntent.$current.withValue(intent) { try await handler(p, ctx) }
-            } catch is IdempotencyKeyTaken {
-                // A concurrent call with the same key committed first; its
-                // answer is now stored.
-                guard let key, let stored = try await store.storedAnswer(workspace: ctx.workspace, key: key) else {
-                    throw DomainError(kind: .conflict, message: "idempotency_key is in use by another request; retry")
+            let call = try prepare(p, ctx)
+            return {
+                if let key, let stored = try await store.storedAnswer(workspace: ctx.workspace, key: key) {
+                    return try replay(stored, key: key, method: name, request: request)
                 }
-                return try replay(stored, key: key, method: name, request: request)
+                let intent = WriteIntent(workspace: ctx.workspace, method: name, request: request, idempotencyKey: key) { value in
+                    // The answer's JSON text, once: the event and the key keep it.
+                    WriteIntent.Record(eventType: feed.type(value), entity: try feed.entityJSON(value, p),
+                                       answer: try Envelope.encodeJSON(value))
+                }
+                do {
+                    return try await WriteIntent.$current.withValue(intent) { try await call() }
+                } catch is IdempotencyKeyTaken {
+                    // A concurrent call with the same key committed first; its
+                    // answer is now stored.
+                    guard let key, let stored = try await store.storedAnswer(workspace: ctx.workspace, key: key) else {
+                        throw DomainError(kind: .conflict, message: "idempotency_key is in use by another request; retry")
+                    }
+                    return try replay(stored, key: key, method: name, request: request)
+                }
             }
         }, store: store))
     }
