@@ -30,8 +30,12 @@ struct ImportMode: ParsableCommand {
     @Argument(help: "The CSV file (RFC 4180, UTF-8, a header row first).") var file: String
     @Option(help: "The workspace to import into (default: the server's default for the connection).") var workspace: String?
     @Option(help: "ISO 3166-1 region national phone numbers are read in, e.g. DE.") var region: String?
-    @Option(help: "Connections to import over (writes of many connections share one commit).") var connections = 16
-    @Option(help: "Calls in flight on each connection.") var pipeline = 4
+    // 64 × 2: the server runs one write per connection at a time, so the
+    // connections bound a group commit. 16 × 4 made commits of ~8 writes
+    // and took 58–62 s for 100,000 rows, 64 × 2 commits of ~32 in 46.6 s
+    // (docs/BENCHMARKS.md, "CSV import").
+    @Option(help: "Connections to import over (writes of many connections share one commit).") var connections = 64
+    @Option(help: "Calls in flight on each connection.") var pipeline = 2
 
     func validate() throws {
         guard (1...256).contains(connections) else { throw ValidationError("--connections must be 1–256") }
