@@ -112,11 +112,22 @@ struct TableSpec: Sendable {
         TableSpec("profile_history",
                   columns: ["workspace", "profile_id", "seq", "type", "at", "changes"],
                   sql: "SELECT workspace, profile_id, seq, type, at, changes FROM profile_history ORDER BY workspace, profile_id, seq"),
+        // What each merge did, for profile.unmerge: the same JSON texts in
+        // both stores (MergeRecordText), the merge_id kept. No foreign
+        // keys: the absorbed profile is gone, the survivor may be too.
+        TableSpec("merge_records",
+                  columns: ["workspace", "id", "into_id", "from_id", "from_name", "from_fields", "from_created_at", "from_version",
+                            "moved_contact_ids", "moved_note_ids", "taken_fields", "merged_at", "unmerged_at"],
+                  sql: """
+                      SELECT workspace, id, into_id, from_id, from_name, from_fields, from_created_at, from_version,
+                             moved_contact_ids, moved_note_ids, taken_fields, merged_at, unmerged_at
+                      FROM merge_records ORDER BY id
+                      """),
     ]
 
     /// The tables whose `id` is a `bigserial` in PostgreSQL and an
-    /// AUTOINCREMENT rowid in SQLite.
-    static let serialTables = ["profiles", "contacts", "notes", "moments"]
+    /// AUTOINCREMENT rowid in SQLite (merge_records' id is the merge_id).
+    static let serialTables = ["profiles", "contacts", "notes", "moments", "merge_records"]
 }
 
 /// Where one workspace's feed stands: the last seq handed out and the
@@ -284,7 +295,7 @@ final class SQLiteSource: Sendable {
             if TableSpec.serialTables.contains(name) { snapshot.sequences[name] = row[1] }
         }
         let tables = ["profiles", "contacts", "contact_aliases", "notes", "moments", "field_definitions", "field_values",
-                      "events", "idempotency_keys", "feed_heads", "profile_history"]
+                      "events", "idempotency_keys", "feed_heads", "profile_history", "merge_records"]
         let workspaces = tables.map { "SELECT workspace FROM \($0)" }.joined(separator: " UNION ")
         snapshot.feedHeads = try Row.fetchAll(db, sql: """
             SELECT w.workspace, coalesce(h.last_seq, o.last_seq), coalesce(h.pruned_through, o.pruned_through)

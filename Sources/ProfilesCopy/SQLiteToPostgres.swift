@@ -74,7 +74,7 @@ public enum SQLiteToPostgres {
     /// Every table the PostgreSQL schema holds data in; the target must have
     /// no row in any of them.
     public static let tables = ["profiles", "contacts", "contact_aliases", "notes", "moments", "field_definitions",
-                                "field_values", "events", "feed_heads", "idempotency_keys", "profile_history"]
+                                "field_values", "events", "feed_heads", "idempotency_keys", "profile_history", "merge_records"]
 
     /// Copies every row of the SQLite file at `sourcePath` into the
     /// PostgreSQL database at `target`:

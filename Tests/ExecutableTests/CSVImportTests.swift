@@ -3,8 +3,29 @@ import ProfilesTestSupport
 import Testing
 
 /// `profiles-cli import FILE.csv` and `export --csv` (SPEC §12), run as
-/// built against a real server.
+/// built against a real server, each test on both stores: a server on a
+/// SQLite file and one on a PostgreSQL database of its own (the test
+/// cluster, TestPostgres), in every `swift test` run.
 @Suite struct CSVImportTests {
+    /// A server on `backend`, checked to be on it: `health` names the
+    /// store's journal mode, and on PostgreSQL its database is the one
+    /// the test made.
+    private func server(_ backend: TestBackend.Kind) throws -> TestServer {
+        let s = try TestServer(backend: backend)
+        let health = try s.client().result("health")
+        #expect(health["journal_mode"].string == backend.journalMode, "\(backend): health \(health)")
+        #expect((s.server.configuration.postgresURL != nil) == (backend == .postgres))
+        return s
+    }
+
+    /// On PostgreSQL, what the database itself holds: the rows are there,
+    /// not only in what the server answers.
+    private func expectStored(_ s: TestServer, profiles: Int, contacts: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        guard let url = s.server.configuration.postgresURL else { return }
+        let stored = try TestPostgres.psqlValue(url, "SELECT (SELECT count(*) FROM profiles) || ',' || (SELECT count(*) FROM contacts)")
+        #expect(stored == "\(profiles),\(contacts)", "rows in PostgreSQL (profiles,contacts)", sourceLocation: sourceLocation)
+    }
+
     private func cli(_ arguments: [String]) throws -> (status: Int32?, stdout: String, stderr: String) {
         try ChildProcess.run(try Binaries.url("profiles-cli"), arguments, timeout: 60)
     }
@@ -37,8 +58,9 @@ import Testing
         _ = try c.result("field.define", ["key": "about", "label": "About", "type": "text"])
     }
 
-    @Test func importsGoodRowsWholeReportsBadOnesAndWritesNothingTwice() throws {
-        let s = try TestServer(); defer { s.stop() }
+    @Test(arguments: TestBackend.Kind.allCases)
+    func importsGoodRowsWholeReportsBadOnesAndWritesNothingTwice(backend: TestBackend.Kind) throws {
+        let s = try server(backend); defer { s.stop() }
         let c = try s.client()
         try defineFields(c)
         // Already there, unassigned: the row naming it attaches it.
@@ -88,6 +110,7 @@ import Testing
         let before = try counts(c)
         #expect(before.profiles == 4)
         #expect(before.contacts == 5)
+        try expectStored(s, profiles: 4, contacts: 5)
 
         // The same file again: the good rows are answered from their keys.
         let again = try cli(["--port", "\(s.port)", "import", path])
@@ -96,10 +119,14 @@ import Testing
         let after = try counts(c)
         #expect(after.profiles == before.profiles)
         #expect(after.contacts == before.contacts)
+        try expectStored(s, profiles: 4, contacts: 5)
     }
 
-    @Test func exportWritesWhatImportReadsBack() throws {
-        let s = try TestServer(); defer { s.stop() }
+    /// Exported from a server on `backend`, imported into another on the
+    /// same store.
+    @Test(arguments: TestBackend.Kind.allCases)
+    func exportWritesWhatImportReadsBack(backend: TestBackend.Kind) throws {
+        let s = try server(backend); defer { s.stop() }
         let c = try s.client()
         try defineFields(c)
         let first = try c.result("profile.create", [
@@ -118,13 +145,14 @@ import Testing
         #expect(lines[0] == "name,email,email,whatsapp,facebook,instagram,telegram,sms,voice,chat,custom,tier,score,vip,about", "\(lines[0])")
 
         // Into an empty server: the same profiles, contacts and values.
-        let t = try TestServer(); defer { t.stop() }
+        let t = try server(backend); defer { t.stop() }
         let d = try t.client()
         try defineFields(d)
         let path = try file(export.stdout, in: t, named: "export.csv")
         let run = try cli(["--port", "\(t.port)", "import", path])
         #expect(run.status == 0, "stdout:\n\(run.stdout)\nstderr:\n\(run.stderr)")
         #expect(run.stdout.contains("3 rows imported"), "\(run.stdout)")
+        try expectStored(t, profiles: 3, contacts: 4)
         let original = try profiles(c), copy = try profiles(d)
         #expect(Set(copy.keys) == Set(original.keys))
         for (name, profile) in original {
@@ -134,13 +162,23 @@ import Testing
             let identifiers = { (p: JSONObject) in p["contacts"].array.map { "\($0["channel"].string ?? ""):\($0["identifier"].string ?? "")" }.sorted() }
             #expect(identifiers(other) == identifiers(profile), "\(name)")
         }
+        // What was written, not only the same on both servers (a store that
+        // lost a value on the way in would lose it on both).
+        let anna = try #require(copy["Anna, \"the\" first"])
+        #expect(NSDictionary(dictionary: anna["fields"].object ?? [:])
+                == NSDictionary(dictionary: ["tier": "gold", "score": 1.25, "vip": true, "about": "two\nlines, \"quoted\""]), "\(anna)")
+        #expect(anna["contacts"].array.count == 3)
+        #expect(copy["Bob"]?["fields"]["score"].int == 7)
+        #expect(copy["Bob"]?["contacts"][0]["identifier"].string == "+14155550100")
+        #expect(copy["Cleo"]?["contacts"].array.isEmpty == true)
         // And exported again, the same bytes.
         let again = try cli(["--port", "\(t.port)", "export", "--csv"])
         #expect(again.stdout == export.stdout)
     }
 
-    @Test func aTerminalShowsTheProgressBar() throws {
-        let s = try TestServer(); defer { s.stop() }
+    @Test(arguments: TestBackend.Kind.allCases)
+    func aTerminalShowsTheProgressBar(backend: TestBackend.Kind) throws {
+        let s = try server(backend); defer { s.stop() }
         let rows = (1...50).map { "Person \($0),p\($0)@example.com" }.joined(separator: "\n")
         let path = try file("name,email\n" + rows + "\n", in: s)
         let terminal = try TerminalProcess(try Binaries.url("profiles-cli"), ["--port", "\(s.port)", "import", path])
@@ -148,15 +186,19 @@ import Testing
         #expect(terminal.waitFor(["/50 rows", "rows/s", "left", "50 rows imported, 0 already imported, 0 failed"]), "\(terminal.screen)")
         #expect(terminal.waitForExit(timeout: 20))
         #expect(terminal.exitStatus == 0)
+        #expect(try counts(try s.client()).profiles == 50)
+        try expectStored(s, profiles: 50, contacts: 50)
     }
 
-    @Test func aBadHeaderImportsNothing() throws {
-        let s = try TestServer(); defer { s.stop() }
+    @Test(arguments: TestBackend.Kind.allCases)
+    func aBadHeaderImportsNothing(backend: TestBackend.Kind) throws {
+        let s = try server(backend); defer { s.stop() }
         let c = try s.client()
         let path = try file("name,email,shoe_size\nAnna,anna@example.com,38\n", in: s)
         let run = try cli(["--port", "\(s.port)", "import", path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("line 1 (the header): column 3 of the header, 'shoe_size', is neither name, a channel"), "\(run.stderr)")
         #expect(try counts(c).profiles == 0)
+        try expectStored(s, profiles: 0, contacts: 0)
     }
 }

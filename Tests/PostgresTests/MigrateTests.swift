@@ -19,7 +19,9 @@ import Testing
 
     /// A SQLite file written by a real server (stopped before the copy):
     /// two workspaces with fields of every kind, contacts, notes, moments,
-    /// a merge, a deleted field, a deleted profile, idempotency keys; then,
+    /// a merge (not undone), a merge undone by profile.unmerge, each
+    /// profile's history, a deleted field, a deleted profile, idempotency
+    /// keys; then,
     /// by hand, a contact alias and a third workspace as an old file has
     /// one (no feed_heads row, its feed at `feed_origin`).
     struct Source: Sendable {
@@ -81,6 +83,14 @@ import Testing
         ] as [String: Any])["id"].int)
         _ = try c.result("note.add", ["workspace": "acme", "profile_id": carla, "body": "acme note"])
         _ = try c.result("moment.create", ["workspace": "acme", "contact_id": acmeContact, "ticket_id": "T-1"])
+        // A merge undone before the copy: its record has unmerged_at.
+        let danContact = try contact("sms", "+393331234567", "Dan", workspace: "acme")
+        let dan = try #require(try c.result("profile.create", [
+            "workspace": "acme", "name": "Dan Rossi", "contact_ids": [danContact], "fields": ["score": 3],
+        ] as [String: Any])["id"].int)
+        _ = try c.result("note.add", ["workspace": "acme", "profile_id": dan, "body": "Dan's note"])
+        let acmeMerge = try #require(try c.result("profile.merge", ["workspace": "acme", "into": carla, "from": dan])["merge_id"].int)
+        _ = try c.result("profile.unmerge", ["workspace": "acme", "merge_id": acmeMerge, "idempotency_key": "unmerge-dan"])
 
         // The largest profile id is deleted: the next id is past it.
         let temporary = try #require(try c.result("profile.create", ["name": "Temporary"])["id"].int)
@@ -197,7 +207,30 @@ import Testing
         ("idempotency_keys",
          "SELECT workspace, key, method, request, answer, at FROM idempotency_keys ORDER BY workspace, key",
          "SELECT workspace, key, method, request, answer, at FROM idempotency_keys ORDER BY workspace COLLATE \"C\", key"),
+        ("profile_history",
+         "SELECT workspace, profile_id, seq, type, at, changes FROM profile_history ORDER BY workspace, profile_id, seq",
+         "SELECT workspace, profile_id, seq, type, at, changes FROM profile_history ORDER BY workspace COLLATE \"C\", profile_id, seq"),
+        ("merge_records",
+         """
+         SELECT workspace, id, into_id, from_id, from_name, from_fields, from_created_at, from_version,
+                moved_contact_ids, moved_note_ids, taken_fields, merged_at, unmerged_at FROM merge_records ORDER BY id
+         """,
+         """
+         SELECT workspace, id, into_id, from_id, from_name, from_fields, from_created_at, from_version,
+                moved_contact_ids, moved_note_ids, taken_fields, merged_at, unmerged_at FROM merge_records ORDER BY id
+         """),
     ]
+
+    /// Every table of either schema that holds rows a copy must carry: a
+    /// table added to one store and not to migrate fails here. SQLite's
+    /// bookkeeping tables are not copied as rows: feed_origin becomes
+    /// feed_heads rows, sqlite_sequence the sequences' values. Nor is the
+    /// full-text index (profile_search, an external-content FTS5 table over
+    /// profiles.search_doc, and its shadow tables): search_doc is copied,
+    /// and PostgreSQL's trigram index is built over it.
+    static let notCopiedAsRows: Set<String> = ["feed_origin", "feed_heads", "grdb_migrations", "sqlite_sequence",
+                                               "profile_search", "profile_search_config", "profile_search_data",
+                                               "profile_search_docsize", "profile_search_idx"]
 
     /// Every table equal, row by row; sequences past SQLite's counters;
     /// feed_heads giving each workspace the next seq SQLite would.
@@ -214,7 +247,7 @@ import Testing
 
         // The next id of each table is the one SQLite would hand out:
         // after its AUTOINCREMENT counter, past the largest id.
-        for table in ["profiles", "contacts", "notes", "moments"] {
+        for table in ["profiles", "contacts", "notes", "moments", "merge_records"] {
             let counter = try Self.sqliteRows(source.path, """
                 SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '\(table)'), 0), coalesce((SELECT max(id) FROM \(table)), 0))
                 """)
@@ -255,12 +288,17 @@ import Testing
         try await TestCluster.withDatabase { client, url in
             let report = try await SQLiteToPostgres.copy(from: source.path, to: url, logger: logger)
             #expect(report.appliedMigrations == PostgresMigrations.names)
-            #expect(report.rows("profiles") == 3)
-            #expect(report.rows("contacts") == 7)
+            #expect(report.rows("profiles") == 4)
+            #expect(report.rows("contacts") == 8)
             #expect(report.rows("contact_aliases") == 1)
-            #expect(report.rows("notes") == 4)
+            #expect(report.rows("notes") == 5)
             #expect(report.rows("moments") == 4)
             #expect(report.rows("feed_heads") == 3)
+            #expect(report.rows("merge_records") == 2)
+            let history = try Self.sqliteRows(source.path, "SELECT count(*) FROM profile_history")
+            #expect(history.first?.first.map { [$0] } == [.int(Int64(report.rows("profile_history")))], "history: \(history)")
+            #expect(report.rows("profile_history") > 10)
+            #expect(report.sequences.map(\.table) == ["profiles", "contacts", "notes", "moments", "merge_records"])
             #expect(report.skippedFieldValues == 0)
             #expect(report.feedHeads.first { $0.workspace == "legacy" } == FeedHead(workspace: "legacy", lastSeq: 500, prunedThrough: 7))
             try await expectCopied(source, in: client)
@@ -288,6 +326,31 @@ import Testing
         }
     }
 
+    /// migrate's list of tables is every table of both schemas: PostgreSQL's
+    /// as its migrations make them, SQLite's as the source file has them
+    /// (less its bookkeeping), and each is compared above.
+    @Test func everyTableOfBothSchemasIsCopied() async throws {
+        let source = try await Self.source.value
+        let copied = Set(SQLiteToPostgres.tables)
+        let sqliteTables = try Self.sqliteRows(source.path, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .compactMap { row -> String? in if case .text(let name) = row[0] { name } else { nil } }
+        #expect(sqliteTables.contains("merge_records") && sqliteTables.contains("profile_history"), "\(sqliteTables)")
+        for table in sqliteTables where !Self.notCopiedAsRows.contains(table) {
+            #expect(copied.contains(table), "SQLite's \(table) is not copied by migrate")
+        }
+        let compared = Set(Self.comparisons.map(\.table))
+        for table in copied where table != "feed_heads" {
+            #expect(compared.contains(table), "\(table) is copied but not compared")
+        }
+        try await TestCluster.withDatabase { client, _ in
+            try await PostgresMigrations.migrate(client, logger: logger)
+            let postgresTables = try await postgresRows(client, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+                .compactMap { row -> String? in if case .text(let name) = row[0] { name } else { nil } }
+            #expect(postgresTables.contains("merge_records"), "\(postgresTables)")
+            #expect(Set(postgresTables).subtracting(["profiles_migrations"]) == copied, "PostgreSQL's tables \(postgresTables)")
+        }
+    }
+
     @Test func aTargetThatHoldsAnyRowIsRefusedAndLeftUnchanged() async throws {
         let source = try await Self.source.value
         try await TestCluster.withDatabase { client, url in
@@ -309,7 +372,7 @@ import Testing
             for table in SQLiteToPostgres.tables where table != "events" {
                 #expect(try await postgresRows(client, "SELECT count(*) FROM \(table)") == [[.int(0)]], "\(table)")
             }
-            for table in ["profiles", "contacts", "notes", "moments"] {
+            for table in ["profiles", "contacts", "notes", "moments", "merge_records"] {
                 #expect(try await postgresRows(client, "SELECT nextval(pg_get_serial_sequence('\(table)', 'id'))") == [[.int(1)]],
                         "\(table)'s sequence untouched")
             }
@@ -521,6 +584,8 @@ import Testing
             for (workspace, id) in try Self.sqliteRows(source.path, "SELECT workspace, id FROM profiles ORDER BY id").map(Self.key) {
                 calls.append(("profile.get", ["workspace": workspace, "id": id, "include": ["contacts", "notes", "moments"]]))
                 calls.append(("note.list", ["workspace": workspace, "profile_id": id]))
+                calls.append(("profile.history", ["workspace": workspace, "id": id]))
+                calls.append(("profile.history", ["workspace": workspace, "id": id, "limit": 1]))
             }
             for (workspace, id) in try Self.sqliteRows(source.path, "SELECT workspace, id FROM contacts ORDER BY id").map(Self.key) {
                 calls.append(("contact.get", ["workspace": workspace, "id": id]))
@@ -548,6 +613,44 @@ import Testing
                 if workspace == "legacy" { #expect(postgresHead == Int(Self.origin.lastSeq) + 1) }
                 compared += 1
             }
+
+            // A merge made before the copy is undone on PostgreSQL as on
+            // SQLite: the absorbed profile back under its id, with its
+            // contact, note and fields; the merge undone before the copy
+            // stays undone; a new merge gets the merge_id SQLite's would.
+            let records = try Self.sqliteRows(source.path, "SELECT workspace, id FROM merge_records WHERE unmerged_at IS NULL")
+            let undone = try Self.sqliteRows(source.path, "SELECT workspace, id FROM merge_records WHERE unmerged_at IS NOT NULL")
+            #expect(records.count == 1 && undone.count == 1, "merge records: open \(records), undone \(undone)")
+            for (workspace, mergeID) in records.map(Self.key) {
+                let params: [String: Any] = ["workspace": workspace, "merge_id": mergeID]
+                let want = try sqlite.result("profile.unmerge", params), got = try postgres.result("profile.unmerge", params)
+                #expect(got["restored"]["id"].int != nil, "unmerge on PostgreSQL: \(got)")
+                #expect(!got["restored_contact_ids"].array.isEmpty && !got["restored_note_ids"].array.isEmpty, "\(got)")
+                #expect(Self.canonical(got, droppingTimes: true) == Self.canonical(want, droppingTimes: true),
+                        "unmerge \(mergeID): PostgreSQL \(got), SQLite \(want)")
+                let restored = try #require(got["restored"]["id"].int)
+                let include: [String: Any] = ["workspace": workspace, "id": restored, "include": ["contacts", "notes"]]
+                #expect(Self.canonical(try postgres.call("profile.get", include), droppingTimes: true)
+                        == Self.canonical(try sqlite.call("profile.get", include), droppingTimes: true))
+                let again = try postgres.call("profile.unmerge", params)
+                #expect(again["error"]["data"]["reason"].string == "already_unmerged", "\(again)")
+                compared += 3
+            }
+            for (workspace, mergeID) in undone.map(Self.key) {
+                let params: [String: Any] = ["workspace": workspace, "merge_id": mergeID]
+                let got = try postgres.call("profile.unmerge", params), want = try sqlite.call("profile.unmerge", params)
+                #expect(got["error"]["data"]["reason"].string == "already_unmerged", "\(got)")
+                #expect(Self.canonical(got) == Self.canonical(want), "PostgreSQL \(got), SQLite \(want)")
+                compared += 1
+            }
+            var merged: [Int?] = []
+            for client in [sqlite, postgres] {
+                let into = try #require(try client.result("profile.create", ["name": "Into"])["id"].int)
+                let from = try #require(try client.result("profile.create", ["name": "From"])["id"].int)
+                merged.append(try client.result("profile.merge", ["into": into, "from": from])["merge_id"].int)
+            }
+            #expect(merged[0] != nil && merged[0] == merged[1], "merge_id after the copy: SQLite \(merged[0] as Any), PostgreSQL \(merged[1] as Any)")
+            compared += 1
             print("migrate: \(compared) calls answered alike by a server on SQLite and one on the copied PostgreSQL database")
         }
     }
@@ -557,10 +660,20 @@ import Testing
         return (workspace, id)
     }
 
-    /// An answer as sorted JSON, less its id.
-    private static func canonical(_ answer: JSONObject) -> String {
+    /// An answer as sorted JSON, less its id (and with `droppingTimes`,
+    /// less every `updated_at`: a write's own time differs between the two
+    /// servers).
+    private static func canonical(_ answer: JSONObject, droppingTimes: Bool = false) -> String {
+        func strip(_ value: Any) -> Any {
+            if let object = value as? [String: Any] {
+                return object.filter { $0.key != "updated_at" }.mapValues(strip)
+            }
+            if let array = value as? [Any] { return array.map(strip) }
+            return value
+        }
         var object = answer.object ?? [:]
         object["id"] = nil
+        if droppingTimes { object = strip(object) as? [String: Any] ?? [:] }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

@@ -176,4 +176,14 @@ public enum TestPostgres {
 public enum TestBackend {
     public static let isPostgres = ProcessInfo.processInfo.environment["PROFILES_TEST_BACKEND"] == "postgres"
     public static var isSQLite: Bool { !isPostgres }
+
+    /// A store a test names itself, for a test run on both in every pass
+    /// (`@Test(arguments: TestBackend.Kind.allCases)`, then
+    /// `TestServer(backend:)`), whatever `PROFILES_TEST_BACKEND` says.
+    public enum Kind: String, CaseIterable, Sendable, CustomStringConvertible {
+        case sqlite, postgres
+        public var description: String { rawValue }
+        /// What `health` answers as `journal_mode` on this store.
+        public var journalMode: String { self == .postgres ? "postgresql" : "wal" }
+    }
 }
