@@ -169,7 +169,13 @@ extension ProfilesDatabase {
             var rows: [Row]
             /// Where a bounded walk stopped without filling the page.
             var stoppedAt: (key: DatabaseValue, id: Int64)?
-            if let fieldFilter, let few = try Self.fewFiltered(db, fieldFilter, workspace: workspace) {
+            if fieldFilter != nil, query == nil,
+               let walked = try Self.filteredWalk(db, select: select, filter: filter, order: order,
+                                                  arguments: arguments, test: onRow, limit: limit) {
+                // A frequent match: the page filled within the first
+                // profiles of the sort order.
+                rows = walked
+            } else if let fieldFilter, let few = try Self.fewFiltered(db, fieldFilter, workspace: workspace) {
                 // A selective filter: its few profiles, tested and sorted.
                 var conditions = "\(filter) AND p.id IN (\(Array(repeating: "?", count: few.count).joined(separator: ",")))\(onRow.sql)"
                 var all = arguments + StatementArguments(few) + onRow.arguments
@@ -370,6 +376,33 @@ extension ProfilesDatabase {
             SELECT p.id, \(sortKey) FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT 1 OFFSET \(window - 1)
             """), arguments: arguments) else { return (ids, nil) }
         return (ids, (last[1], last[0]))
+    }
+
+    /// A filter without a query, tried first: the first `4 × (limit + 1)`
+    /// profiles of the sort order, each tested, give the page when it
+    /// fills among them (a filter that at least a quarter of the profiles
+    /// meet, spread through the order; half fill a page of 50 within
+    /// ~100), or when the list ends there. Nil otherwise: the filter is rare this early in the
+    /// order, and its candidates are looked up by value instead
+    /// (`fewFiltered`). Checking selectivity first cost every frequent
+    /// filter a read of 2,000 candidate ids.
+    static func filteredWalk(_ db: Database, select: String, filter: String, order: String, arguments: StatementArguments,
+                             test: (sql: String, arguments: StatementArguments), limit: Int) throws -> [Row]? {
+        // The test as a column (`1 AND EXISTS (…) …`) of the bounded walk,
+        // the passing rows kept: one statement, the rows that fail never
+        // reach Swift. A filter's statements vary with it: not cached.
+        let window = 4 * (limit + 1)
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT * FROM (\(select), (1\(test.sql)) AS pass FROM profiles p WHERE \(filter) ORDER BY \(order)
+                           LIMIT \(window))
+            WHERE pass LIMIT ?
+            """, arguments: test.arguments + arguments + [limit + 1])
+        if rows.count > limit { return rows }
+        // A short page is the answer only if the list ended within the window.
+        let longer = try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT 1 FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT 1 OFFSET ?
+            """), arguments: arguments + [window - 1]) ?? false
+        return longer ? nil : rows
     }
 
     /// The profiles one field's conditions select, when they are

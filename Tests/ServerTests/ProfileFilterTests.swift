@@ -196,6 +196,12 @@ import Testing
             #expect(pages.items.compactMap { $0["name"].string } == byName, "\(tier) by name")
             let recent = try c.collectPages("profile.list", ["filter": ["tier": tier], "sort": "recent"], limit: 500)
             #expect(recent.items.compactMap { $0["name"].string } == byRecent, "\(tier) by recent")
+            // Small pages: each fills within the first profiles walked
+            // (SQLite's filteredWalk), the large ones above do not.
+            let small = try c.collectPages("profile.list", ["filter": ["tier": tier]], limit: tier == "gold" ? 50 : 10)
+            #expect(small.items.compactMap { $0["name"].string } == byName, "\(tier) by name, small pages")
+            let smallRecent = try c.collectPages("profile.list", ["filter": ["tier": tier], "sort": "recent"], limit: tier == "gold" ? 50 : 10)
+            #expect(smallRecent.items.compactMap { $0["name"].string } == byRecent, "\(tier) by recent, small pages")
             // With a query of three characters.
             let queried = try c.collectPages("profile.list", ["filter": ["tier": tier], "query": "q01"], limit: 50)
             #expect(queried.items.compactMap { $0["name"].string } == byName.filter { $0.contains("q01") }, "\(tier) with a query")
