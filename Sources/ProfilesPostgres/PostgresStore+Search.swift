@@ -120,6 +120,18 @@ extension PostgresStore {
         if let fieldFilter { PGFilter.appendPredicate(fieldFilter, workspace: workspace, id: "p.id", to: &plain) }
         plain.sql += " ORDER BY \(order) LIMIT "
         plain.append(limitPlusOne)
+        // A filter without a query, tried first (as SQLite's
+        // `filteredWalk`): the first 4 × (limit + 1) profiles of the sort
+        // order, tested; a full page, or the end of the list within them,
+        // is the answer. Otherwise the filter is rare this early, and its
+        // candidates are looked up by value (`fewProfiles`).
+        let filterWindow = 4 * (limit + 1)
+        var filterWalk = filtered("SELECT * FROM profiles p")
+        filterWalk.sql = "SELECT \(PGColumns.profile), p.name_key FROM (\(filterWalk.sql) ORDER BY \(order) LIMIT \(filterWindow)) AS p WHERE TRUE"
+        if let fieldFilter { PGFilter.appendPredicate(fieldFilter, workspace: workspace, id: "p.id", to: &filterWalk) }
+        filterWalk.sql += " ORDER BY \(order) LIMIT "
+        filterWalk.append(limitPlusOne)
+        let (filterWalkQuery, filterWalkEnd) = (filterWalk, walkEnd(window: filterWindow))
         let (searchQuery, plainQuery) = (search, plain)
         /// The page among a selective filter's few profiles (known only
         /// inside the read).
@@ -143,8 +155,20 @@ extension PostgresStore {
             var rows: [(profile: Profile, nameKey: String)]
             /// Where a bounded walk stopped without filling the page.
             var stoppedAt: (key: String, id: Int64)?
-            if let fieldFilter, let few = try await PGFilter.fewProfiles(connection, fieldFilter, workspace: workspace,
-                                                                      logger: logger) {
+            var walkedRows: [(profile: Profile, nameKey: String)]?
+            if fieldFilter != nil, query == nil {
+                let found = try await PGPage.profiles(connection, filterWalkQuery, order: order, logger: logger)
+                if found.count > limit {
+                    walkedRows = found
+                } else if try await connection.rows(filterWalkEnd, logger).isEmpty {
+                    walkedRows = found   // the list ended within the window
+                }
+            }
+            if let walkedRows {
+                // A frequent match: the page filled early in the order.
+                rows = walkedRows
+            } else if let fieldFilter, let few = try await PGFilter.fewProfiles(connection, fieldFilter, workspace: workspace,
+                                                                             logger: logger) {
                 // A selective filter, as in SQLite: its few profiles,
                 // tested and sorted.
                 rows = try await PGPage.profiles(connection, fewPage(few), order: order, logger: logger)
