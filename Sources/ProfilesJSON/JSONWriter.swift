@@ -16,12 +16,15 @@
 /// - integers in decimal; doubles as Swift's shortest round-trip
 ///   `description`, without a trailing `.0` (`1e+20`, `1.5`, `-0`, `100`);
 ///   a non-finite double cannot be written (JSON has none): it throws.
+// `@inlinable` throughout: these few lines run for every member of every
+// answer, and were inlined into the envelope's writer before they moved
+// to this module.
 public enum JSONWriter {
     public struct NonFinite: Error {
         public init() {}
     }
 
-    public static func write(_ value: Double, into bytes: inout [UInt8]) throws(NonFinite) {
+    @inlinable public static func write(_ value: Double, into bytes: inout [UInt8]) throws(NonFinite) {
         guard value.isFinite else { throw NonFinite() }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
@@ -29,7 +32,7 @@ public enum JSONWriter {
     }
 
     /// An integer in decimal, digits straight into `bytes`.
-    public static func write(_ value: Int64, into bytes: inout [UInt8]) {
+    @inlinable public static func write(_ value: Int64, into bytes: inout [UInt8]) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         // The magnitude as UInt64, so Int64.min has one too.
         write(value.magnitude, into: &bytes)
@@ -37,7 +40,7 @@ public enum JSONWriter {
 
     /// An unsigned integer in decimal (counters), all 20 digits of
     /// `UInt64.max` too, as `JSONEncoder` writes them.
-    public static func write(_ value: UInt64, into bytes: inout [UInt8]) {
+    @inlinable public static func write(_ value: UInt64, into bytes: inout [UInt8]) {
         var rest = value
         var divisor: UInt64 = 1
         while divisor <= rest / 10 { divisor *= 10 }
@@ -48,15 +51,15 @@ public enum JSONWriter {
         }
     }
 
-    public static func write(_ value: Int, into bytes: inout [UInt8]) {
+    @inlinable public static func write(_ value: Int, into bytes: inout [UInt8]) {
         write(Int64(value), into: &bytes)
     }
 
-    public static func write(_ value: Bool, into bytes: inout [UInt8]) {
+    @inlinable public static func write(_ value: Bool, into bytes: inout [UInt8]) {
         append(value ? "true" : "false", to: &bytes)
     }
 
-    public static func write(_ string: String, into bytes: inout [UInt8]) {
+    @inlinable public static func write(_ string: String, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {
@@ -78,11 +81,11 @@ public enum JSONWriter {
     }
 
     /// Appends `text` as it is: member names and punctuation known in advance.
-    public static func append(_ text: StaticString, to bytes: inout [UInt8]) {
+    @inlinable public static func append(_ text: StaticString, to bytes: inout [UInt8]) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    @usableFromInline static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }
 
 
@@ -101,50 +104,50 @@ public protocol JSONWritable {
 }
 
 extension String: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+    @inlinable public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         JSONWriter.write(self, into: &bytes)
     }
 }
 
 extension Bool: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+    @inlinable public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         JSONWriter.write(self, into: &bytes)
     }
 }
 
 extension Int: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+    @inlinable public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         JSONWriter.write(self, into: &bytes)
     }
 }
 
 extension Int64: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+    @inlinable public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         JSONWriter.write(self, into: &bytes)
     }
 }
 
 extension UInt64: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+    @inlinable public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         JSONWriter.write(self, into: &bytes)
     }
 }
 
 extension Double: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+    @inlinable public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         try JSONWriter.write(self, into: &bytes)
     }
 }
 
 /// `null` for nil, as `encode(_:forKey:)` of an optional writes it.
 extension Optional: JSONWritable where Wrapped: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+    @inlinable public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         if let value = self { try value.writeJSON(to: &bytes) } else { JSONWriter.append("null", to: &bytes) }
     }
 }
 
 extension Array: JSONWritable where Element: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+    @inlinable public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         bytes.append(UInt8(ascii: "["))
         var first = true
         for element in self {
@@ -159,7 +162,7 @@ extension Array: JSONWritable where Element: JSONWritable {
 /// Members sorted by the UTF-8 bytes of their names, as `JSONEncoder`
 /// with `.sortedKeys` sorts them.
 extension Dictionary: JSONWritable where Key == String, Value: JSONWritable {
-    public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
+    @inlinable public func writeJSON(to bytes: inout [UInt8]) throws(JSONWriter.NonFinite) {
         if isEmpty {
             JSONWriter.append("{}", to: &bytes)
             return
