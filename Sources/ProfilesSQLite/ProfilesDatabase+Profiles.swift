@@ -382,10 +382,10 @@ extension ProfilesDatabase {
     /// profiles of the sort order, each tested, give the page when it
     /// fills among them (a filter that at least a quarter of the profiles
     /// meet, spread through the order; half fill a page of 50 within
-    /// ~100), or when the list ends there. Nil otherwise: the filter is rare this early in the
-    /// order, and its candidates are looked up by value instead
-    /// (`fewFiltered`). Checking selectivity first cost every frequent
-    /// filter a read of 2,000 candidate ids.
+    /// ~100), or when the list ends there. Nil otherwise: the filter is
+    /// rare this early in the order, and its candidates are looked up by
+    /// value instead (`fewFiltered`). Checking selectivity first cost
+    /// every frequent filter a read of 2,000 candidate ids.
     static func filteredWalk(_ db: Database, select: String, filter: String, order: String, arguments: StatementArguments,
                              test: (sql: String, arguments: StatementArguments), limit: Int) throws -> [Row]? {
         // The test as a column (`1 AND EXISTS (…) …`) of the bounded walk,
