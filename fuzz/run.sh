@@ -15,7 +15,7 @@ shift || true
 out="${FUZZ_OUT:-.build-fuzz}"
 mkdir -p "$out/corpus" "$out/artifacts"
 
-sources=(Sources/ProfilesProtocol/*.swift Sources/ProfilesTransport/LineFramer.swift fuzz/FuzzEnvelope.swift)
+sources=(Sources/ProfilesJSON/*.swift Sources/ProfilesProtocol/*.swift Sources/ProfilesTransport/LineFramer.swift fuzz/FuzzEnvelope.swift)
 echo "fuzz: compiling ${#sources[@]} files with -sanitize=fuzzer,address" >&2
 # ld.gold warns about every ASan symbol it cannot export; that is noise.
 swiftc -parse-as-library -swift-version 6 -O -g -sanitize=fuzzer,address -module-name FuzzEnvelope \

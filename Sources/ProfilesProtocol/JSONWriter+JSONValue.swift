@@ -1,7 +1,9 @@
-@_exported import ProfilesJSON
-
 // `JSONWriter` and `JSONWritable` live in ProfilesJSON (re-exported, so
 // every user of the protocol has them); here is what needs `JSONValue`.
+// fuzz/run.sh compiles both modules' files as one module: no import then.
+#if canImport(ProfilesJSON)
+@_exported import ProfilesJSON
+#endif
 
 extension JSONWriter {
     /// A value's text (a non-finite double is written as `null`; only ids
