@@ -2,8 +2,9 @@ import ProfilesDomain
 import ProfilesProtocol
 
 // The hot answers written straight into the line's bytes, without
-// `JSONEncoder`. Here because ProfilesBus knows both the domain's types and
-// the protocol's writer; ProfilesDomain stays free of the wire format.
+// `JSONEncoder`. Here because they are answers, the wire's shapes, which
+// ProfilesDomain does not know (it writes only what the stores keep, with
+// ProfilesJSON: JSONWritable+Values.swift, HistoryChanges+JSON.swift).
 //
 // Each writes exactly what its `Encodable` conformance made `JSONEncoder`
 // (`.sortedKeys`, `.withoutEscapingSlashes`) write: member names in UTF-8
