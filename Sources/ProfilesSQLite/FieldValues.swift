@@ -34,7 +34,11 @@ enum FieldValues {
     }
 
     static func decode(_ value: DatabaseValue, type: String) -> FieldValue {
-        switch FieldDefinition.FieldType(rawValue: type) {
+        decode(value, type: FieldDefinition.FieldType(rawValue: type) ?? .text)
+    }
+
+    static func decode(_ value: DatabaseValue, type: FieldDefinition.FieldType) -> FieldValue {
+        switch type {
         case .boolean: .bool((Int64.fromDatabaseValue(value) ?? 0) != 0)
         case .number: .number(Double.fromDatabaseValue(value) ?? 0)
         default: .string(String.fromDatabaseValue(value) ?? "")
@@ -91,6 +95,15 @@ enum FieldDefinitions {
     static func all(_ db: Database, workspace: String) throws -> [FieldDefinition] {
         try db.rows("SELECT key, label, type, options, required FROM field_definitions WHERE workspace = ? ORDER BY position",
                     [workspace]).map(decode)
+    }
+
+    /// Each field's type, by key.
+    static func types(_ db: Database, workspace: String) throws -> [String: FieldDefinition.FieldType] {
+        var types: [String: FieldDefinition.FieldType] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT key, type FROM field_definitions WHERE workspace = ?"),
+                                       arguments: [workspace])
+        while let row = try rows.next() { types[row[0]] = FieldDefinition.FieldType(rawValue: row[1]) ?? .text }
+        return types
     }
 
     static func find(_ db: Database, workspace: String, key: String) throws -> FieldDefinition? {

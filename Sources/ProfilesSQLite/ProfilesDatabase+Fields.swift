@@ -63,8 +63,10 @@ extension ProfilesDatabase {
         }
     }
 
+    /// One statement, so outside a transaction: `profile.list` reads the
+    /// definitions before each filtered page.
     public func listFields(workspace: String) throws -> FieldList {
-        try read { db in FieldList(items: try FieldDefinitions.all(db, workspace: workspace)) }
+        try readStatement { db in FieldList(items: try FieldDefinitions.all(db, workspace: workspace)) }
     }
 
     /// The type of a defined field, or nil.

@@ -157,7 +157,8 @@ extension ProfilesDatabase {
                 arguments += [updated, id]
             }
         }
-        let select = "SELECT \(Columns.profile), p.name_key"
+        // Every way to a page finds its ids; `ListedProfiles` reads them.
+        let select = "SELECT p.id"
         let filter = conditions.joined(separator: " AND ")
         let order = sort == .name ? "p.name_key, p.id" : "p.updated_at DESC, p.id DESC"
         // The field filter, as conditions on the walked id (`id`) and on a
@@ -166,7 +167,7 @@ extension ProfilesDatabase {
         let onWalked = fieldFilter.map { FilterSQL.predicate($0, id: "id") } ?? none
         let onRow = fieldFilter.map { FilterSQL.predicate($0, id: "p.id") } ?? none
         return try read { db in
-            var rows: [Row]
+            var ids: [Int64]
             /// Where a bounded walk stopped without filling the page.
             var stoppedAt: (key: DatabaseValue, id: Int64)?
             if fieldFilter != nil, query == nil,
@@ -174,7 +175,7 @@ extension ProfilesDatabase {
                                                   arguments: arguments, test: onRow, limit: limit) {
                 // A frequent match: the page filled within the first
                 // profiles of the sort order.
-                rows = walked
+                ids = walked
             } else if let fieldFilter, let few = try Self.fewFiltered(db, fieldFilter, workspace: workspace) {
                 // A selective filter: its few profiles, tested and sorted.
                 var conditions = "\(filter) AND p.id IN (\(Array(repeating: "?", count: few.count).joined(separator: ",")))\(onRow.sql)"
@@ -183,7 +184,8 @@ extension ProfilesDatabase {
                     conditions += " AND instr(p.search_doc, ?) > 0"
                     all += [query]
                 }
-                rows = try db.rows("\(select) FROM profiles p WHERE \(conditions) ORDER BY \(order) LIMIT ?", all + [limit + 1])
+                ids = try Int64.fetchAll(db, sql: "\(select) FROM profiles p WHERE \(conditions) ORDER BY \(order) LIMIT ?",
+                                         arguments: all + [limit + 1])
             } else if let query {
                 if query.count < 3 {
                     // No trigrams to look up: walk the sort index, testing
@@ -192,35 +194,34 @@ extension ProfilesDatabase {
                     let walk = try Self.walk(db, query: query, filter: filter, order: order, arguments: arguments,
                                              limit: limit, window: Self.shortWalkWindow, sortKey: sort == .name ? "p.name_key" : "p.updated_at",
                                              also: onWalked)
-                    rows = try Self.rows(db, ids: walk.ids, select: select, order: order)
+                    ids = walk.ids
                     stoppedAt = walk.stoppedAt
                 } else {
-                    rows = try Self.search(db, query: query, select: select, filter: filter, order: order, arguments: arguments,
+                    ids = try Self.search(db, query: query, select: select, filter: filter, order: order, arguments: arguments,
                                            limit: limit, byName: sort == .name ? (workspace, nameAfter) : nil,
                                            also: (onWalked, onRow))
                 }
             } else {
                 // No query: the sort index, each profile tested against
                 // the filter until the page is full.
-                rows = try db.rows("\(select) FROM profiles p WHERE \(filter)\(onRow.sql) ORDER BY \(order) LIMIT ?",
-                                   arguments + onRow.arguments + [limit + 1])
+                ids = try Int64.fetchAll(FilterStatements.statement(db, sql: """
+                    \(select) FROM profiles p WHERE \(filter)\(onRow.sql) ORDER BY \(order) LIMIT ?
+                    """), arguments: arguments + onRow.arguments + [limit + 1])
             }
-            let more = rows.count > limit
-            if more { rows.removeLast() }
-            var items = rows.map(Profile.init(row:))
-            let fields = try FieldValues.load(db, profileIDs: items.map(\.id))
-            for index in items.indices { items[index].fields = fields[items[index].id] ?? [:] }
+            let more = ids.count > limit
+            if more { ids.removeLast() }
+            let listed = try ListedProfiles.load(db, workspace: workspace, ids: ids)
             var next: String?
-            if more, let last = rows.last {
+            if more, let last = listed.last {
                 next = sort == .name
-                    ? Cursor.encode(kind: "pn", scope: scope, [last[6], String(last[0] as Int64)])
-                    : Cursor.encode(kind: "pr", scope: scope, [String(last[5] as Int64), String(last[0] as Int64)])
+                    ? Cursor.encode(kind: "pn", scope: scope, [last.nameKey, String(last.profile.id)])
+                    : Cursor.encode(kind: "pr", scope: scope, [String(last.profile.updatedAt.milliseconds), String(last.profile.id)])
             } else if let (key, id) = stoppedAt {
                 next = sort == .name
                     ? Cursor.encode(kind: "pn", scope: scope, [String.fromDatabaseValue(key) ?? "", String(id)])
                     : Cursor.encode(kind: "pr", scope: scope, [String(Int64.fromDatabaseValue(key) ?? 0), String(id)])
             }
-            return Page(items: items, nextCursor: next)
+            return Page(items: listed.map(\.profile), nextCursor: next)
         }
     }
 
@@ -240,7 +241,7 @@ extension ProfilesDatabase {
                        arguments: StatementArguments, limit: Int,
                        byName: (workspace: String, after: (key: String, id: Int64)?)?,
                        also: (walked: (sql: String, arguments: StatementArguments),
-                              row: (sql: String, arguments: StatementArguments))) throws -> [Row] {
+                              row: (sql: String, arguments: StatementArguments))) throws -> [Int64] {
         let term = SearchIndex.indexTerm(query)
         let phrase = SearchIndex.phrase(term)
         if try countMatches(db, phrase) >= fewCandidates {
@@ -248,24 +249,22 @@ extension ProfilesDatabase {
                 let walked = try walk(db, query: query, filter: filter, order: order, arguments: arguments, limit: limit,
                                       window: window, sortKey: "p.id", also: also.walked)
                 // A full page, or the end of the list: the answer is complete.
-                if walked.stoppedAt == nil {
-                    return try rows(db, ids: walked.ids, select: select, order: order)
-                }
+                if walked.stoppedAt == nil { return walked.ids }
                 // After the short walk: a cluster of names that begin with
                 // the query is split off before walking further.
                 if window == walkWindows[0], let byName, term == query, also.row.sql.isEmpty,
                    let ids = try nameSplit(db, query: query, workspace: byName.workspace, after: byName.after,
                                            filter: filter, arguments: arguments, limit: limit) {
-                    return try rows(db, ids: ids, select: select, order: order)
+                    return ids
                 }
             }
         }
         let recheck = term == query ? "" : "AND instr(p.search_doc, ?) > 0"
-        return try db.rows("""
+        return try Int64.fetchAll(FilterStatements.statement(db, sql: """
             \(select) FROM profiles p WHERE \(filter) \(recheck)\(also.row.sql)
             AND p.id IN (SELECT rowid FROM profile_search WHERE profile_search MATCH ?)
             ORDER BY \(order) LIMIT ?
-            """, arguments + (term == query ? [] : [query]) + also.row.arguments + [phrase, limit + 1])
+            """), arguments: arguments + (term == query ? [] : [query]) + also.row.arguments + [phrase, limit + 1])
     }
 
     /// How many documents match an FTS5 expression, counting up to
@@ -366,8 +365,7 @@ extension ProfilesDatabase {
             SELECT id FROM (SELECT p.id AS id, p.search_doc AS doc FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT \(window))
             WHERE instr(doc, ?) > 0\(also.sql) LIMIT ?
             """
-        // A filter's statements vary with it: not kept in the cache.
-        let statement = also.sql.isEmpty ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+        let statement = try FilterStatements.statement(db, sql: sql)
         let ids = try Int64.fetchAll(statement, arguments: arguments + [query] + also.arguments + [limit + 1])
         guard ids.count <= limit else { return (ids, nil) }
         // The page is short: either the list ended within the window, or
@@ -387,22 +385,23 @@ extension ProfilesDatabase {
     /// value instead (`fewFiltered`). Checking selectivity first cost
     /// every frequent filter a read of 2,000 candidate ids.
     static func filteredWalk(_ db: Database, select: String, filter: String, order: String, arguments: StatementArguments,
-                             test: (sql: String, arguments: StatementArguments), limit: Int) throws -> [Row]? {
+                             test: (sql: String, arguments: StatementArguments), limit: Int) throws -> [Int64]? {
         // The test as a column (`1 AND EXISTS (…) …`) of the bounded walk,
-        // the passing rows kept: one statement, the rows that fail never
-        // reach Swift. A filter's statements vary with it: not cached.
+        // the passing ids kept: one statement over the sort index alone
+        // (the test reads field_values), the ids that fail never reach
+        // Swift.
         let window = 4 * (limit + 1)
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT * FROM (\(select), (1\(test.sql)) AS pass FROM profiles p WHERE \(filter) ORDER BY \(order)
-                           LIMIT \(window))
+        let ids = try Int64.fetchAll(FilterStatements.statement(db, sql: """
+            SELECT id FROM (\(select) AS id, (1\(test.sql)) AS pass FROM profiles p WHERE \(filter) ORDER BY \(order)
+                            LIMIT \(window))
             WHERE pass LIMIT ?
-            """, arguments: test.arguments + arguments + [limit + 1])
-        if rows.count > limit { return rows }
+            """), arguments: test.arguments + arguments + [limit + 1])
+        if ids.count > limit { return ids }
         // A short page is the answer only if the list ended within the window.
         let longer = try Bool.fetchOne(db.cachedStatement(sql: """
             SELECT 1 FROM profiles p WHERE \(filter) ORDER BY \(order) LIMIT 1 OFFSET ?
             """), arguments: arguments + [window - 1]) ?? false
-        return longer ? nil : rows
+        return longer ? nil : ids
     }
 
     /// The profiles one field's conditions select, when they are
@@ -415,14 +414,6 @@ extension ProfilesDatabase {
             if ids.count < fewCandidates { return ids }
         }
         return nil
-    }
-
-    /// Whole rows for the ids of a page, in page order.
-    static func rows(_ db: Database, ids: [Int64], select: String, order: String) throws -> [Row] {
-        guard !ids.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-        return try Row.fetchAll(db, sql: "\(select) FROM profiles p WHERE p.id IN (\(marks)) ORDER BY \(order)",
-                                arguments: StatementArguments(ids))
     }
 
     /// How many profiles a query under three characters tests for one

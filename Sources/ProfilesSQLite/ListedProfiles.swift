@@ -1,0 +1,47 @@
+import GRDB
+import ProfilesDomain
+import ProfilesStore
+
+/// A profile of a list page, with the name key its cursor is built from.
+struct ListedProfile {
+    var profile: Profile
+    let nameKey: String
+}
+
+enum ListedProfiles {
+    /// The profiles of `ids` with their field values, in the order of
+    /// `ids`, from ONE cached statement: the ids go in as a JSON array
+    /// (so the text never varies with the page), and each profile comes
+    /// back as one row per field value. Loading the values separately
+    /// (a statement of `IN (?, …)` per page, prepared every time, joined
+    /// to the definitions per value) was about 2.3 million instructions
+    /// of a 3.8 million instruction page of 50.
+    /// The field types come from the workspace's definitions, read once;
+    /// a value whose definition is gone is skipped (none should be: a
+    /// field's values are deleted with it).
+    static func load(_ db: Database, workspace: String, ids: [Int64]) throws -> [ListedProfile] {
+        guard !ids.isEmpty else { return [] }
+        let types = try FieldDefinitions.types(db, workspace: workspace)
+        var json = "["
+        for (index, id) in ids.enumerated() {
+            if index > 0 { json += "," }
+            json += String(id)
+        }
+        json += "]"
+        var byID: [Int64: ListedProfile] = [:]
+        byID.reserveCapacity(ids.count)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT \(Columns.profile), p.name_key, v.key, v.value FROM profiles p
+            LEFT JOIN field_values v ON v.profile_id = p.id
+            WHERE p.id IN (SELECT value FROM json_each(?)) AND p.workspace = ?
+            """), arguments: [json, workspace])
+        while let row = try rows.next() {
+            let id: Int64 = row[0]
+            if byID[id] == nil { byID[id] = ListedProfile(profile: Profile(row: row), nameKey: row[6]) }
+            if let key = row[7] as String?, let type = types[key] {
+                byID[id]!.profile.fields[key] = FieldValues.decode(row[8], type: type)
+            }
+        }
+        return ids.compactMap { byID[$0] }
+    }
+}
