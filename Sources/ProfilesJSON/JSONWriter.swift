@@ -59,25 +59,39 @@ public enum JSONWriter {
         append(value ? "true" : "false", to: &bytes)
     }
 
+    /// A string, its runs of bytes that need no escape appended whole
+    /// (a byte at a time was most of the writing of a page).
     @inlinable public static func write(_ string: String, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): append(#"\""#, to: &bytes)
-            case UInt8(ascii: "\\"): append(#"\\"#, to: &bytes)
-            case 0x08: append(#"\b"#, to: &bytes)
-            case 0x09: append(#"\t"#, to: &bytes)
-            case 0x0A: append(#"\n"#, to: &bytes)
-            case 0x0C: append(#"\f"#, to: &bytes)
-            case 0x0D: append(#"\r"#, to: &bytes)
-            case 0..<0x20:
-                append(#"\u00"#, to: &bytes)
-                bytes.append(hexDigits[Int(byte >> 4)])
-                bytes.append(hexDigits[Int(byte & 0x0F)])
-            default: bytes.append(byte)
+        var string = string
+        string.withUTF8 { utf8 in
+            var start = 0
+            for index in utf8.indices {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                escape(byte, into: &bytes)
+                start = index + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    @inlinable static func escape(_ byte: UInt8, into bytes: inout [UInt8]) {
+        switch byte {
+        case UInt8(ascii: "\""): append(#"\""#, to: &bytes)
+        case UInt8(ascii: "\\"): append(#"\\"#, to: &bytes)
+        case 0x08: append(#"\b"#, to: &bytes)
+        case 0x09: append(#"\t"#, to: &bytes)
+        case 0x0A: append(#"\n"#, to: &bytes)
+        case 0x0C: append(#"\f"#, to: &bytes)
+        case 0x0D: append(#"\r"#, to: &bytes)
+        default:
+            append(#"\u00"#, to: &bytes)
+            bytes.append(hexDigits[Int(byte >> 4)])
+            bytes.append(hexDigits[Int(byte & 0x0F)])
+        }
     }
 
     /// Appends `text` as it is: member names and punctuation known in advance.

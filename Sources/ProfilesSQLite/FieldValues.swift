@@ -34,11 +34,7 @@ enum FieldValues {
     }
 
     static func decode(_ value: DatabaseValue, type: String) -> FieldValue {
-        decode(value, type: FieldDefinition.FieldType(rawValue: type) ?? .text)
-    }
-
-    static func decode(_ value: DatabaseValue, type: FieldDefinition.FieldType) -> FieldValue {
-        switch type {
+        switch FieldDefinition.FieldType(rawValue: type) {
         case .boolean: .bool((Int64.fromDatabaseValue(value) ?? 0) != 0)
         case .number: .number(Double.fromDatabaseValue(value) ?? 0)
         default: .string(String.fromDatabaseValue(value) ?? "")

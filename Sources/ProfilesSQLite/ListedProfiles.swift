@@ -30,6 +30,11 @@ enum ListedProfiles {
         json += "]"
         var byID: [Int64: ListedProfile] = [:]
         byID.reserveCapacity(ids.count)
+        // A profile's rows come one after another (the join reads its
+        // values right after its row), so it is built up in `current` and
+        // stored when the next one starts. Columns are read by their
+        // non-optional types, which GRDB reads straight from the statement.
+        var current: ListedProfile?
         let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT \(Columns.profile), p.name_key, v.key, v.value FROM profiles p
             LEFT JOIN field_values v ON v.profile_id = p.id
@@ -37,11 +42,20 @@ enum ListedProfiles {
             """), arguments: [json, workspace])
         while let row = try rows.next() {
             let id: Int64 = row[0]
-            if byID[id] == nil { byID[id] = ListedProfile(profile: Profile(row: row), nameKey: row[6]) }
-            if let key = row[7] as String?, let type = types[key] {
-                byID[id]!.profile.fields[key] = FieldValues.decode(row[8], type: type)
+            if current?.profile.id != id {
+                if let done = current { byID[done.profile.id] = done }
+                current = byID.removeValue(forKey: id) ?? ListedProfile(profile: Profile(row: row), nameKey: row[6])
+            }
+            guard !row.hasNull(atIndex: 7) else { continue }
+            let key: String = row[7]
+            guard let type = types[key] else { continue }
+            current!.profile.fields[key] = switch type {
+            case .boolean: .bool((row[8] as Int64) != 0)
+            case .number: .number(row[8] as Double)
+            default: .string(row[8] as String)
             }
         }
+        if let done = current { byID[done.profile.id] = done }
         return ids.compactMap { byID[$0] }
     }
 }

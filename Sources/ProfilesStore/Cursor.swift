@@ -9,9 +9,20 @@ import ProfilesDomain
 package enum Cursor {
     package static func encode(kind: String, scope: String, _ values: [String]) -> String {
         let text = ([kind, fingerprint(scope)] + values).joined(separator: "\u{1F}")
-        return Data(text.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        // base64url without padding, in one pass over the bytes (three
+        // `replacingOccurrences` were ~80,000 instructions of a page).
+        let base64 = Data(text.utf8).base64EncodedData()
+        var url: [UInt8] = []
+        url.reserveCapacity(base64.count)
+        for byte in base64 {
+            switch byte {
+            case UInt8(ascii: "+"): url.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "/"): url.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "="): break
+            default: url.append(byte)
+            }
+        }
+        return String(decoding: url, as: UTF8.self)
     }
 
     /// The `count` values of a cursor of `kind` made for `scope`.
