@@ -5,6 +5,7 @@ import ProfilesDomain
 extension ProfilesDatabase {
     public func defineField(workspace: String, definition: FieldDefinition) throws -> FieldDefinition {
         try write { db in
+            invalidateFieldListsOnCommit()
             if try FieldDefinitions.find(db, workspace: workspace, key: definition.key) != nil {
                 throw DomainError.conflict("field '\(definition.key)' is already defined", reason: "duplicate_key")
             }
@@ -20,6 +21,7 @@ extension ProfilesDatabase {
     /// Changes label, options or required; the type never changes.
     public func updateField(workspace: String, key: String, label: String?, options: [String]?, required: Bool?) throws -> FieldDefinition {
         try write { db in
+            invalidateFieldListsOnCommit()
             guard var definition = try FieldDefinitions.find(db, workspace: workspace, key: key) else {
                 throw DomainError.notFound("field", "'\(key)'")
             }
@@ -39,6 +41,7 @@ extension ProfilesDatabase {
     /// Deletes the definition and every profile's value for it.
     public func deleteField(workspace: String, key: String) throws -> FieldDeletion {
         try write { db in
+            invalidateFieldListsOnCommit()
             guard try FieldDefinitions.find(db, workspace: workspace, key: key) != nil else {
                 throw DomainError.notFound("field", "'\(key)'")
             }
@@ -63,14 +66,25 @@ extension ProfilesDatabase {
         }
     }
 
-    /// One statement, so outside a transaction: `profile.list` reads the
-    /// definitions before each filtered page.
+    /// From the cache while no definition changed; else one statement,
+    /// outside a transaction.
     public func listFields(workspace: String) throws -> FieldList {
-        try readStatement { db in FieldList(items: try FieldDefinitions.all(db, workspace: workspace)) }
+        let read = { try self.readStatement { db in FieldList(items: try FieldDefinitions.all(db, workspace: workspace)) } }
+        // In a batch, the writer's uncommitted definitions count.
+        if WriteBatcher.active != nil { return try read() }
+        return try fieldLists.list(workspace: workspace, read: read)
     }
 
     /// The type of a defined field, or nil.
     public func fieldType(workspace: String, key: String) throws -> FieldDefinition.FieldType? {
         try read { db in try FieldDefinitions.find(db, workspace: workspace, key: key)?.type }
+    }
+
+    /// Once the write commits, which in a batch is after `write` returns:
+    /// invalidated earlier, a read in between would keep the old
+    /// definitions as current.
+    private func invalidateFieldListsOnCommit() {
+        guard let batch = WriteBatcher.active else { return fieldLists.invalidate() }
+        batch.onCommit { [fieldLists] in fieldLists.invalidate() }
     }
 }

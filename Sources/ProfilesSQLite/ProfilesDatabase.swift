@@ -27,6 +27,8 @@ public final class ProfilesDatabase: Sendable {
     /// Set when a write failed for lack of disk space, cleared by the next
     /// write that commits: what `health` reports.
     private let outOfSpace = Atomic<Bool>(false)
+    /// Field definitions for `listFields`.
+    let fieldLists = FieldListCache()
 
     /// Opens (creating folder and file if needed) and migrates.
     public init(path: String, synchronous: Synchronous = .full, busyTimeout: TimeInterval = 5, logger: Logger? = nil) throws {
