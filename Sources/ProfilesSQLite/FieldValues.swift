@@ -18,21 +18,6 @@ enum FieldValues {
         return fields
     }
 
-    /// Fields of several profiles at once, for list pages.
-    static func load(_ db: Database, profileIDs: [Int64]) throws -> [Int64: [String: FieldValue]] {
-        guard !profileIDs.isEmpty else { return [:] }
-        var result: [Int64: [String: FieldValue]] = [:]
-        let marks = Array(repeating: "?", count: profileIDs.count).joined(separator: ",")
-        for row in try Row.fetchAll(db, sql: """
-            SELECT v.profile_id, v.key, v.value, d.type FROM field_values v
-            JOIN field_definitions d ON d.workspace = v.workspace AND d.key = v.key
-            WHERE v.profile_id IN (\(marks))
-            """, arguments: StatementArguments(profileIDs)) {
-            result[row[0], default: [:]][row[1]] = decode(row[2], type: row[3])
-        }
-        return result
-    }
-
     static func decode(_ value: DatabaseValue, type: String) -> FieldValue {
         switch FieldDefinition.FieldType(rawValue: type) {
         case .boolean: .bool((Int64.fromDatabaseValue(value) ?? 0) != 0)

@@ -80,9 +80,11 @@ extension ProfilesDatabase {
         try read { db in try FieldDefinitions.find(db, workspace: workspace, key: key)?.type }
     }
 
-    /// Once the write commits, which in a batch is after `write` returns:
-    /// invalidated earlier, a read in between would keep the old
-    /// definitions as current.
+    /// Once the write commits, which is after `write` returns when it runs
+    /// inside a batch (a write method's body): invalidated earlier, a read
+    /// in between would keep the old definitions as current. A write body
+    /// always runs in a batch (`savepoint`), so the fallback is only there
+    /// to fail safe.
     private func invalidateFieldListsOnCommit() {
         guard let batch = WriteBatcher.active else { return fieldLists.invalidate() }
         batch.onCommit { [fieldLists] in fieldLists.invalidate() }

@@ -12,7 +12,8 @@ enum Columns {
 }
 
 extension Profile {
-    /// Fields are loaded separately (`FieldValues.load`).
+    /// Without fields, which come from other columns or rows
+    /// (`Profiles.fetch`, `ListedProfiles`, `FieldValues.load`).
     init(row: Row) {
         self.init(id: row[0], name: row[1], fields: [:], contactCount: row[2], version: row[3],
                   createdAt: Timestamp(milliseconds: row[4]), updatedAt: Timestamp(milliseconds: row[5]))
