@@ -11,20 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-if ! command -v valgrind >/dev/null; then
-  apt-get update && apt-get install -y valgrind
-fi
 db=$1
-bin=${2:-}
-if [ -z "$bin" ]; then
-  swift build -c release --product profiles-server >&2
-  bin=$(swift build -c release --show-bin-path)
-fi
 n=${3:-200}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# See bench/callgrind.sh: valgrind runs a copy without debug info.
-strip --strip-debug -o "$work/profiles-server" "$bin/profiles-server"
+callgrind_server "${2:-}" "$work/profiles-server"
 
 # One run: COUNT pages of PARAMS; prints the server's total Ir.
 run() {

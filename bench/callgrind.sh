@@ -11,21 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-if ! command -v valgrind >/dev/null; then
-  apt-get update && apt-get install -y valgrind
-fi
-bin=${1:-}
-if [ -z "$bin" ]; then
-  swift build -c release --product profiles-server >&2
-  bin=$(swift build -c release --show-bin-path)
-fi
 n=${2:-2000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# Valgrind 3.19 gives up on the DWARF of some Swift release builds
-# ("Possibly corrupted debuginfo file"); counting instructions needs no
-# debug info, so a copy without it is run (symbols stay).
-strip --strip-debug -o "$work/profiles-server" "$bin/profiles-server"
+callgrind_server "${1:-}" "$work/profiles-server"
 
 # One run: start the server under callgrind, seed, send COUNT requests of
 # SCENARIO one at a time on one connection, stop it; print its total Ir.
