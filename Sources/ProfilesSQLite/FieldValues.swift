@@ -52,8 +52,11 @@ enum FieldValues {
                 let current = try DatabaseValue.fetchOne(
                     db.cachedStatement(sql: "SELECT value FROM field_values WHERE profile_id = ? AND key = ?"), arguments: [profileID, key])
                 guard current != stored else { continue }
-                try db.run("INSERT OR REPLACE INTO field_values(profile_id, workspace, key, value) VALUES (?, ?, ?, ?)",
-                           [profileID, workspace, key, stored])
+                // With the profile's sort keys (migration v8).
+                try db.run("""
+                    INSERT OR REPLACE INTO field_values(profile_id, workspace, key, value, name_key, updated_at)
+                    SELECT ?1, ?2, ?3, ?4, p.name_key, p.updated_at FROM profiles p WHERE p.id = ?1
+                    """, [profileID, workspace, key, stored])
                 changed = true
             } else {
                 try db.run("DELETE FROM field_values WHERE profile_id = ? AND key = ?", [profileID, key])

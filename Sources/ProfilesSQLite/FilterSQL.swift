@@ -9,9 +9,13 @@ enum FilterSQL {
     /// `AND …` for every condition, on the profile whose id is `id` (an
     /// SQL expression), with its arguments.
     static func predicate(_ filter: ProfileFilter, id: String) -> (sql: String, arguments: StatementArguments) {
+        predicate(filter.conditions, id: id)
+    }
+
+    static func predicate(_ conditions: [ProfileFilter.Condition], id: String) -> (sql: String, arguments: StatementArguments) {
         var sql = ""
         var arguments: StatementArguments = []
-        for condition in filter.conditions {
+        for condition in conditions {
             let (test, testArguments) = valueTest(condition.test)
             let exists = "EXISTS (SELECT 1 FROM field_values v WHERE v.profile_id = \(id) AND v.key = ?\(test))"
             sql += condition.test.needsValue ? " AND \(exists)" : " AND NOT \(exists)"
@@ -22,7 +26,7 @@ enum FilterSQL {
     }
 
     /// Ids of profiles that meet `conditions` (of one field, each needing
-    /// a value), through `field_values_by_key` (workspace, key, value), at
+    /// a value), through `field_values_by_name` (workspace, key, value, …), at
     /// most `limit`.
     static func candidates(_ db: Database, _ conditions: [ProfileFilter.Condition], workspace: String, limit: Int) throws -> [Int64] {
         guard let key = conditions.first?.key else { return [] }

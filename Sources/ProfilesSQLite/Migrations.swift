@@ -292,6 +292,40 @@ enum Migrations {
                 CREATE INDEX merge_records_by_time ON merge_records(merged_at);
                 """)
         }
+        migrator.registerMigration("v8-field-values-in-sort-order") { db in
+            // Each value carries its profile's sort keys, so a filter on
+            // one value pages through an index in the list's own order
+            // (`valueOrderedPage`) instead of walking the profiles and
+            // looking up each one's value. Triggers keep the copies in
+            // step with every rename and every change of updated_at; the
+            // inserts of values set them (and a trigger, any that does not). field_values_by_name's first
+            // columns are field_values_by_key's, which it replaces.
+            try db.execute(sql: """
+                ALTER TABLE field_values ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+                ALTER TABLE field_values ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+                UPDATE field_values SET (name_key, updated_at) =
+                    (SELECT p.name_key, p.updated_at FROM profiles p WHERE p.id = field_values.profile_id);
+                DROP INDEX field_values_by_key;
+                CREATE INDEX field_values_by_name ON field_values(workspace, key, value, name_key, profile_id);
+                CREATE INDEX field_values_by_recent ON field_values(workspace, key, value, updated_at, profile_id);
+                -- An insert that did not set the keys (all of ours do) gets
+                -- them here.
+                CREATE TRIGGER field_values_sort_keys AFTER INSERT ON field_values
+                WHEN NEW.updated_at = 0 BEGIN
+                    UPDATE field_values SET (name_key, updated_at) =
+                        (SELECT p.name_key, p.updated_at FROM profiles p WHERE p.id = NEW.profile_id)
+                    WHERE profile_id = NEW.profile_id AND key = NEW.key;
+                END;
+                CREATE TRIGGER profiles_name_key_to_values AFTER UPDATE OF name_key ON profiles
+                WHEN NEW.name_key IS NOT OLD.name_key BEGIN
+                    UPDATE field_values SET name_key = NEW.name_key WHERE profile_id = NEW.id;
+                END;
+                CREATE TRIGGER profiles_updated_at_to_values AFTER UPDATE OF updated_at ON profiles
+                WHEN NEW.updated_at IS NOT OLD.updated_at BEGIN
+                    UPDATE field_values SET updated_at = NEW.updated_at WHERE profile_id = NEW.id;
+                END;
+                """)
+        }
         return migrator
     }
 }

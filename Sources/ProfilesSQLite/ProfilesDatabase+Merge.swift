@@ -38,8 +38,9 @@ extension Profiles {
                 if kept != dropped { conflicts.append(.init(key: key, kept: kept, dropped: dropped)) }
             } else {
                 try db.run("""
-                    INSERT INTO field_values(profile_id, workspace, key, value)
-                    SELECT ?, workspace, key, value FROM field_values WHERE profile_id = ? AND key = ?
+                    INSERT INTO field_values(profile_id, workspace, key, value, name_key, updated_at)
+                    SELECT p.id, v.workspace, v.key, v.value, p.name_key, p.updated_at
+                    FROM field_values v, profiles p WHERE p.id = ?1 AND v.profile_id = ?2 AND v.key = ?3
                     """, [into, from, key])
                 copied.append(key)
             }

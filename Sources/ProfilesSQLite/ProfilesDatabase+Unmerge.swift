@@ -59,8 +59,9 @@ extension Profiles {
             """, [from, workspace, name, name.lowercased(), record.absorbed.version + 1, plan.restoredContactIDs.count,
                   record.absorbed.createdAt.milliseconds, now.milliseconds, SearchIndex.document([name])])
         for (key, value) in plan.restoredFields {
-            try db.run("INSERT INTO field_values(profile_id, workspace, key, value) VALUES (?, ?, ?, ?)",
-                       [from, workspace, key, FieldValues.databaseValue(value)])
+            try db.run("""
+                INSERT INTO field_values(profile_id, workspace, key, value, name_key, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, [from, workspace, key, FieldValues.databaseValue(value), name.lowercased(), now.milliseconds])
         }
         try db.run("UPDATE contacts SET profile_id = ? WHERE profile_id = ? AND id IN (SELECT value FROM json_each(?))",
                    [from, into, MergeRecordText.ids(plan.restoredContactIDs)])

@@ -151,6 +151,47 @@ import Testing
         #expect(try c.error("profile.list", ["limit": 2, "cursor": cursor])["data"]["field"].string == "cursor")
     }
 
+    /// An equality pages in the list's order after the profiles change:
+    /// a rename moves a profile in name order, any write moves it to the
+    /// front of recent order, a value changed or removed takes it out,
+    /// and a merge and its unmerge move the values with the profiles
+    /// (SQLite pages an equality through copies of the sort keys kept
+    /// with each value, migration v8).
+    @Test func anEqualityFollowsRenamesWritesAndMerges() throws {
+        let s = try TestServer { $0.synchronous = .normal }
+        defer { s.stop() }
+        let c = try s.client()
+        try defineFields(c)
+        var ids: [String: Int] = [:]
+        for name in ["Dora", "Bea", "Ada", "Cleo", "Eve"] {
+            ids[name] = try #require(try c.result("profile.create", ["name": name, "fields": ["tier": "gold"]])["id"].int)
+        }
+        _ = try c.result("profile.create", ["name": "Fay", "fields": ["tier": "silver"]])
+        func gold(_ sort: String) throws -> [String] { try listed(c, ["filter": ["tier": "gold"], "sort": sort]) }
+        #expect(try gold("name") == ["Ada", "Bea", "Cleo", "Dora", "Eve"])
+        #expect(try gold("recent") == ["Eve", "Cleo", "Ada", "Bea", "Dora"])
+
+        _ = try c.result("profile.update", ["id": ids["Ada"]!, "name": "Zara"])
+        #expect(try gold("name") == ["Bea", "Cleo", "Dora", "Eve", "Zara"])
+        #expect(try gold("recent") == ["Zara", "Eve", "Cleo", "Bea", "Dora"])
+        // A note is a write to its profile too: it moves to the front.
+        _ = try c.result("note.add", ["profile_id": ids["Dora"]!, "body": "called"])
+        #expect(try gold("recent") == ["Dora", "Zara", "Eve", "Cleo", "Bea"])
+        _ = try c.result("profile.update", ["id": ids["Cleo"]!, "fields": ["tier": "bronze"]])
+        _ = try c.result("profile.update", ["id": ids["Eve"]!, "fields": ["tier": NSNull()]])
+        #expect(try gold("name") == ["Bea", "Dora", "Zara"])
+
+        // Dora absorbs Bea (both gold: Dora keeps hers, Bea's goes);
+        // the unmerge brings Bea back with her gold, now written last.
+        let merged = try c.result("profile.merge", ["into": ids["Dora"]!, "from": ids["Bea"]!])
+        #expect(try gold("name") == ["Dora", "Zara"])
+        let mergeID = try #require(merged["merge_id"].int)
+        _ = try c.result("profile.unmerge", ["merge_id": mergeID])
+        #expect(try gold("name") == ["Bea", "Dora", "Zara"])
+        #expect(Set(try gold("recent").prefix(2)) == ["Bea", "Dora"])
+        #expect(try gold("recent").last == "Zara")
+    }
+
     /// More profiles than a selective filter's candidates (2,000): a
     /// frequent value is paged by walking the sort order, a rare one by
     /// sorting its few profiles; both page exactly.
