@@ -5,7 +5,9 @@
 # and the difference of the two totals is divided by N.
 # Usage: bench/callgrind.sh [BIN_DIR] [N]
 #   BIN_DIR: folder holding profiles-server (default: a release build here)
-#   SCENARIOS (environment): which of ping, get, create to run (default: all)
+#   SCENARIOS (environment): which of ping, get, create to run (default:
+#   those three), or create_fields / update_fields (writes of profiles
+#   with three field values; the fields are defined first)
 # create: one profile.create at a time (so one write per commit), with
 # --synchronous normal like the others; the count does not depend on fsync.
 set -euo pipefail
@@ -34,11 +36,20 @@ def call(method, params):
     f.write((json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}) + "\n").encode()); f.flush()
     answer = json.loads(f.readline())
     assert "result" in answer, answer
+with_fields = scenario in ("create_fields", "update_fields")
+if with_fields:  # three fields, as profiles-bench seed-fields defines them
+    call("field.define", {"key": "plan", "label": "Plan", "type": "select", "options": ["free", "pro"]})
+    call("field.define", {"key": "customer_no", "label": "Customer no.", "type": "number"})
+    call("field.define", {"key": "signup", "label": "Signup", "type": "date"})
+def fields(i):
+    return {"plan": "pro" if i % 2 else "free", "customer_no": i, "signup": "2024-%02d-%02d" % (1 + i % 12, 1 + i % 28)}
 for i in range(100):  # the same seeding in both runs
-    call("profile.create", {"name": f"Profile {i}"})
+    call("profile.create", {"name": f"Profile {i}", **({"fields": fields(i)} if with_fields else {})})
 for i in range(count):
     if scenario == "ping": call("ping", {})
     elif scenario == "create": call("profile.create", {"name": f"Created Profile {i}"})
+    elif scenario == "create_fields": call("profile.create", {"name": f"Created Profile {i}", "fields": fields(i)})
+    elif scenario == "update_fields": call("profile.update", {"id": 1 + i % 100, "name": f"Renamed {i}"})
     else: call("profile.get", {"id": 1 + i % 100})
 PY
   kill -TERM "$pid"
@@ -54,6 +65,8 @@ for scenario in ${SCENARIOS:-ping get create}; do
   case $scenario in
     get) label="profile.get (by id, 100 profiles)" ;;
     create) label="profile.create (name only, one per commit)" ;;
+    create_fields) label="profile.create (name and 3 field values, one per commit)" ;;
+    update_fields) label="profile.update (a new name, of a profile with 3 values; one per commit)" ;;
     *) label=ping ;;
   esac
   echo "| $label | $(( (loaded - base) / n )) | $n |"

@@ -6,7 +6,8 @@ import GRDB
 /// note every profile a write touches in `temp.touched_profiles` (id 0:
 /// a field definition changed), and `take` reads and empties it before
 /// COMMIT. A temp table takes part in savepoints, so a write that rolls
-/// back leaves nothing in it.
+/// back leaves nothing in it. A value's copies of its profile's sort keys
+/// (migration v8) change only with the profile's row, which notes it.
 enum TouchedProfiles {
     static func prepare(_ db: Database) throws {
         try db.execute(sql: """
@@ -23,7 +24,7 @@ enum TouchedProfiles {
             CREATE TEMP TRIGGER IF NOT EXISTS touched_values_insert AFTER INSERT ON main.field_values BEGIN
                 INSERT OR IGNORE INTO touched_profiles(id) VALUES (new.profile_id);
             END;
-            CREATE TEMP TRIGGER IF NOT EXISTS touched_values_update AFTER UPDATE ON main.field_values BEGIN
+            CREATE TEMP TRIGGER IF NOT EXISTS touched_values_update AFTER UPDATE OF profile_id, key, value ON main.field_values BEGIN
                 INSERT OR IGNORE INTO touched_profiles(id) VALUES (old.profile_id), (new.profile_id);
             END;
             CREATE TEMP TRIGGER IF NOT EXISTS touched_values_delete AFTER DELETE ON main.field_values BEGIN
