@@ -297,9 +297,11 @@ enum Migrations {
             // one value pages through an index in the list's own order
             // (`valueOrderedPage`) instead of walking the profiles and
             // looking up each one's value. Triggers keep the copies in
-            // step with every rename and every change of updated_at; the
-            // inserts of values set them (and a trigger, any that does not). field_values_by_name's first
-            // columns are field_values_by_key's, which it replaces.
+            // step with every rename and every change of updated_at. The
+            // inserts of values set them (cheaper than a trigger's UPDATE
+            // of each new row); a trigger sets them for any insert that
+            // does not. field_values_by_name's first columns are
+            // field_values_by_key's, which it replaces.
             try db.execute(sql: """
                 ALTER TABLE field_values ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
                 ALTER TABLE field_values ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
