@@ -23,9 +23,9 @@ extension ParamSpec {
 extension Params {
     /// The `filter` param as terms (key → operator → operand), nil when
     /// absent. Errors name `filter.KEY`.
-    func profileFilterTerms() throws(DomainError) -> [String: [String: ProfileFilter.Operand]]? {
+    func profileFilterTerms() throws(DomainError) -> ProfileFilter.Terms? {
         guard let members = try optionalObject("filter") else { return nil }
-        var terms: [String: [String: ProfileFilter.Operand]] = [:]
+        var terms: ProfileFilter.Terms = [:]
         for (key, condition) in members {
             let field = "filter.\(key)"
             switch condition {

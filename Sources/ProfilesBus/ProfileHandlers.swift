@@ -102,11 +102,7 @@ extension CommandBus.Registry {
             params: [.query, .profileFilter, .optional("sort", Schema.enum(ProfileSort.self), "default name"), .limit, .cursor],
             result: Schema.ref("ProfilePage"))) { p, ctx in
             let query = try p.searchQuery()
-            var filter: ProfileFilter?
-            if let terms = try p.profileFilterTerms() {
-                filter = try ProfileFilter(terms: terms, definitions: try await store.listFields(workspace: ctx.workspace).items)
-            }
-            return try await store.listProfiles(workspace: ctx.workspace, query: query, filter: filter,
+            return try await store.listProfiles(workspace: ctx.workspace, query: query, filter: try p.profileFilterTerms(),
                                              sort: p.optionalEnum("sort", ProfileSort.self) ?? .name,
                                              limit: p.limit(), cursor: p.optionalString("cursor"))
         }

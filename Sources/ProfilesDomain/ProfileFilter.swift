@@ -36,6 +36,9 @@ public struct ProfileFilter: Sendable, Equatable {
     /// equal values with one `canonical` text.
     public let conditions: [Condition]
 
+    /// A filter as the client wrote it: key → operator name → operand.
+    public typealias Terms = [String: [String: Operand]]
+
     /// An operator as the client wrote it, before it is checked.
     public enum Operand: Sendable, Equatable {
         case value(FieldValue)
@@ -48,7 +51,7 @@ public struct ProfileFilter: Sendable, Equatable {
 
     /// Checks `terms` (key → operator name → operand) against the field
     /// definitions. Errors name `filter.KEY`.
-    public init(terms: [String: [String: Operand]], definitions: [FieldDefinition]) throws(DomainError) {
+    public init(terms: Terms, definitions: [FieldDefinition]) throws(DomainError) {
         guard !terms.isEmpty else { throw .invalid("filter", "must name at least one field") }
         guard terms.count <= 20 else { throw .invalid("filter", "may name at most 20 fields") }
         let byKey = Dictionary(definitions.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })

@@ -126,6 +126,10 @@ enum PGFields {
 
     static func decode(_ row: PostgresRow) throws -> FieldDefinition {
         let (key, label, type, options, required) = try row.decode((String, String, String, String?, Bool).self)
+        return definition(key: key, label: label, type: type, options: options, required: required)
+    }
+
+    static func definition(key: String, label: String, type: String, options: String?, required: Bool) -> FieldDefinition {
         let decoded: [String]? = options.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         return FieldDefinition(key: key, label: label, type: FieldDefinition.FieldType(rawValue: type) ?? .text,
                                options: decoded, required: required)

@@ -5,13 +5,23 @@ import ProfilesDomain
 /// `profile.list`'s field filter in PostgreSQL's SQL, as SQLite's
 /// `FilterSQL`: the same conditions, on `field_values`' typed columns
 /// (`text_value` COLLATE "C", so dates compare as bytes, as in SQLite;
-/// `number_value`; `bool_value`), indexed by `field_values_by_*_value`
-/// (migration v6-field-filter).
+/// `number_value`; `bool_value`), indexed in both sort orders by
+/// `field_values_by_{text,number,bool}_{name,recent}` (migration v7; a
+/// text value through its `text_prefix`).
 enum PGFilter {
+    /// How many characters of a text value `text_prefix` holds (frozen in
+    /// migration v7's SQL, which spells it out).
+    static let textPrefixLength = 200
+
     /// Appends ` AND …` for every condition, on the profile whose id is
     /// `id` (an SQL expression).
     static func appendPredicate(_ filter: ProfileFilter, workspace: String, id: String, to query: inout PostgresQuery) {
-        for condition in filter.conditions {
+        appendPredicate(filter.conditions, workspace: workspace, id: id, to: &query)
+    }
+
+    static func appendPredicate(_ conditions: [ProfileFilter.Condition], workspace: String, id: String,
+                                to query: inout PostgresQuery) {
+        for condition in conditions {
             query.sql += condition.test.needsValue ? " AND EXISTS (" : " AND NOT EXISTS ("
             query.sql += "SELECT 1 FROM field_values v WHERE v.workspace = "
             query.append(workspace)
@@ -48,23 +58,111 @@ enum PGFilter {
         return try await connection.rows(query, logger).map { try $0.decode(Int64.self) }
     }
 
-    /// ` AND` the test on the value's column; `ne` and `present: false`
-    /// test for the value they exclude.
-    private static func appendValueTest(_ condition: ProfileFilter.Condition, to query: inout PostgresQuery) {
-        let column = switch condition.type {
-        case .number: "v.number_value"
-        case .boolean: "v.bool_value"
-        default: "v.text_value"
+    /// A filter's page through the index of its first equality's values
+    /// in the list's order (as SQLite's `valueOrderedPage`): the values
+    /// after the cursor, at most `4 × (limit + 1)` when other conditions
+    /// are tested on them, else `limit + 1`; the profiles they belong to.
+    /// `page` selects `PGColumns.profile, p.name_key`; `end` is the
+    /// window's last value, whose absence, when the page does not fill,
+    /// says the values ended within the window (nil: no other condition,
+    /// so the page is the answer). Nil when no condition is an equality.
+    static func orderedPage(_ filter: ProfileFilter, workspace: String, nameAfter: (key: String, id: Int64)?,
+                            recentAfter: (updated: Int64, id: Int64)?, byName: Bool,
+                            limit: Int) -> (page: PostgresQuery, end: PostgresQuery?)? {
+        guard let index = filter.conditions.firstIndex(where: { if case .equals = $0.test { true } else { false } }) else {
+            return nil
         }
-        switch condition.test {
+        let equality = filter.conditions[index]
+        var others = filter.conditions
+        others.remove(at: index)
+        let window = others.isEmpty ? limit + 1 : 4 * (limit + 1)
+        let order = byName ? "v.name_key, v.profile_id" : "v.updated_at DESC, v.profile_id DESC"
+        /// The equality's values after the cursor, in the list's order.
+        func values(_ select: String) -> PostgresQuery {
+            var q = PostgresQuery(unsafeSQL: "SELECT \(select) FROM field_values v WHERE v.workspace = ")
+            q.append(workspace)
+            q.sql += " AND v.key = "
+            q.append(equality.key)
+            appendValueTest(equality, to: &q)
+            if let nameAfter {
+                q.sql += " AND (v.name_key, v.profile_id) > ("
+                q.append(nameAfter.key)
+                q.sql += ", "
+                q.append(nameAfter.id)
+                q.sql += ")"
+            }
+            if let recentAfter {
+                q.sql += " AND (v.updated_at, v.profile_id) < ("
+                q.append(recentAfter.updated)
+                q.sql += ", "
+                q.append(recentAfter.id)
+                q.sql += ")"
+            }
+            q.sql += " ORDER BY \(order)"
+            return q
+        }
+        // The ids as an array, not a join: one scan of the primary key for
+        // all of them costs less than a nested loop's probe for each.
+        var page = values("v.profile_id")
+        page.sql = "SELECT \(PGColumns.profile), p.name_key FROM profiles p WHERE p.id = ANY(ARRAY(\(page.sql) LIMIT \(window)))"
+        page.sql += " AND p.workspace = "
+        page.append(workspace)
+        appendPredicate(others, workspace: workspace, id: "p.id", to: &page)
+        page.sql += byName ? " ORDER BY p.name_key, p.id" : " ORDER BY p.updated_at DESC, p.id DESC"
+        page.sql += " LIMIT \(limit + 1)"
+        guard !others.isEmpty else { return (page, nil) }
+        var end = values("1")
+        end.sql += " LIMIT 1 OFFSET \(window - 1)"
+        return (page, end)
+    }
+
+    /// ` AND` the test on the value's column; `ne` and `present: false`
+    /// test for the value they exclude. A text value is compared through
+    /// `text_prefix` (what the indexes hold), and as a whole only when the
+    /// bound is as long as the prefix: for a shorter bound the prefix's
+    /// comparison is the value's (an equal prefix shorter than 200
+    /// characters is the whole value; one that differs differs as the
+    /// value does).
+    private static func appendValueTest(_ condition: ProfileFilter.Condition, to query: inout PostgresQuery) {
+        switch condition.type {
+        case .number: appendTest(condition.test, column: "v.number_value", prefixed: false, to: &query)
+        case .boolean: appendTest(condition.test, column: "v.bool_value", prefixed: false, to: &query)
+        default:
+            switch condition.test {
+            case .contains:
+                appendTest(condition.test, column: "v.text_value", prefixed: false, to: &query)
+            default:
+                appendTest(condition.test, column: "v.text_prefix", prefixed: true, to: &query)
+                if condition.test.bounds.contains(where: { $0.prefixLength >= textPrefixLength }) {
+                    appendTest(condition.test, column: "v.text_value", prefixed: false, to: &query)
+                }
+            }
+        }
+    }
+
+    /// The test on `column`; `prefixed`: `column` holds prefixes, so each
+    /// bound is cut to one, and a strict bound compares loosely (a value
+    /// above a bound may share its prefix).
+    private static func appendTest(_ test: ProfileFilter.Test, column: String, prefixed: Bool,
+                                   to query: inout PostgresQuery) {
+        func bound(_ value: FieldValue) {
+            if prefixed {
+                query.sql += "left("
+                append(value, to: &query)
+                query.sql += ", \(textPrefixLength))"
+            } else {
+                append(value, to: &query)
+            }
+        }
+        switch test {
         case .equals(let value), .notEquals(let value):
             query.sql += " AND \(column) = "
-            append(value, to: &query)
+            bound(value)
         case .oneOf(let values):
             query.sql += " AND \(column) IN ("
             for (index, value) in values.enumerated() {
                 if index > 0 { query.sql += ", " }
-                append(value, to: &query)
+                bound(value)
             }
             query.sql += ")"
         case .contains(let needle):
@@ -74,11 +172,11 @@ enum PGFilter {
             query.append(needle)
             query.sql += ") > 0"
         case .greater(let value, let orEqual):
-            query.sql += " AND \(column) \(orEqual ? ">=" : ">") "
-            append(value, to: &query)
+            query.sql += " AND \(column) \(orEqual || prefixed ? ">=" : ">") "
+            bound(value)
         case .less(let value, let orEqual):
-            query.sql += " AND \(column) \(orEqual ? "<=" : "<") "
-            append(value, to: &query)
+            query.sql += " AND \(column) \(orEqual || prefixed ? "<=" : "<") "
+            bound(value)
         case .present:
             query.sql += " AND \(column) IS NOT NULL"
         }
@@ -90,5 +188,24 @@ enum PGFilter {
         case .number(let n): query.append(n)
         case .bool(let b): query.append(b)
         }
+    }
+}
+
+private extension ProfileFilter.Test {
+    /// The values the test compares with.
+    var bounds: [FieldValue] {
+        switch self {
+        case .equals(let v), .notEquals(let v), .greater(let v, _), .less(let v, _): [v]
+        case .oneOf(let values): values
+        case .contains, .present: []
+        }
+    }
+}
+
+private extension FieldValue {
+    /// A text's length in PostgreSQL's characters (code points), which
+    /// `left` counts.
+    var prefixLength: Int {
+        if case .string(let s) = self { s.unicodeScalars.count } else { 0 }
     }
 }

@@ -8,15 +8,63 @@ import ProfilesStore
 /// cursors. A query matches a profile when it is a substring of the
 /// profile's search document (its lower-cased name, and its contacts'
 /// identifiers and names); a field filter (`PGFilter`) must hold too.
-/// A selective filter's few profiles are sorted at once. Otherwise a query
+/// Without a query, a page is usually one statement, profiles and values
+/// together (`PGPage`): the plain list, a filter's equality through its
+/// values in the list's order (`PGFilter.orderedPage`, migration v7), or a
+/// filter's walk of the first profiles. A selective filter's few profiles
+/// are sorted at once. Otherwise a query
 /// under three characters walks the sort order with SQLite's bound
 /// (`shortWalkWindow`), so its pages (short ones included) and cursors are
 /// SQLite's; a longer one walks `frequentWalkWindow` rows (index-only, on
 /// `search_head`) and, when that does not fill the page, sorts every match
 /// that pg_trgm's GIN index (`profiles_search`) finds for its `LIKE`.
 extension PostgresStore {
-    public func listProfiles(workspace: String, query rawQuery: String?, filter fieldFilter: ProfileFilter?, sort: ProfileSort,
+    public func listProfiles(workspace: String, query: String?, filter terms: ProfileFilter.Terms?, sort: ProfileSort,
                              limit: Int, cursor: String?) async throws -> Page<Profile> {
+        guard let terms else {
+            return try await listProfiles(workspace: workspace, query: query, filter: nil, fingerprint: nil, sort: sort,
+                                          limit: limit, cursor: cursor)!
+        }
+        // The filter is checked against the definitions this node read
+        // last (`FilterDefinitions`), and the page's statement says whether
+        // they are still the workspace's; if not, or if the check fails,
+        // they are read again. After three readings in a row (a workspace
+        // whose fields change faster than its pages are read), the filter
+        // is checked as before this cache, against definitions read just
+        // before the page.
+        var entry = filterDefinitions.cached(workspace)
+        for _ in 0..<3 {
+            let fresh = entry == nil
+            let current: FilterDefinitions.Entry
+            if let entry { current = entry } else { current = try await loadFilterDefinitions(workspace) }
+            // A check that fails on definitions read earlier may pass on
+            // the current ones: only a failure on fresh ones is the answer.
+            guard let filter = try? ProfileFilter(terms: terms, definitions: current.definitions) else {
+                if fresh { _ = try ProfileFilter(terms: terms, definitions: current.definitions) }
+                entry = nil
+                continue
+            }
+            if let page = try await listProfiles(workspace: workspace, query: query, filter: filter,
+                                                 fingerprint: current.fingerprint, sort: sort, limit: limit, cursor: cursor) {
+                return page
+            }
+            entry = nil
+        }
+        let filter = try ProfileFilter(terms: terms, definitions: try await loadFilterDefinitions(workspace).definitions)
+        return try await listProfiles(workspace: workspace, query: query, filter: filter, fingerprint: nil, sort: sort,
+                                      limit: limit, cursor: cursor)!
+    }
+
+    private func loadFilterDefinitions(_ workspace: String) async throws -> FilterDefinitions.Entry {
+        try await read { [filterDefinitions, logger] connection in
+            try await filterDefinitions.load(connection, workspace: workspace, logger: logger)
+        }
+    }
+
+    /// The page, or nil when `fingerprint` is not the workspace's
+    /// definitions' as of the page (the filter was checked against others).
+    private func listProfiles(workspace: String, query rawQuery: String?, filter fieldFilter: ProfileFilter?,
+                              fingerprint: String?, sort: ProfileSort, limit: Int, cursor: String?) async throws -> Page<Profile>? {
         let query = rawQuery.map(PGSearch.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
         let scope = Cursor.profileListScope(query: query, filter: fieldFilter)
         // The cursor's keyset position.
@@ -132,6 +180,12 @@ extension PostgresStore {
         filterWalk.sql += " ORDER BY \(order) LIMIT "
         filterWalk.append(limitPlusOne)
         let (filterWalkQuery, filterWalkEnd) = (filterWalk, walkEnd(window: filterWindow))
+        // A filter with an equality, without a query, tried before that:
+        // its values in the list's order (`PGFilter.orderedPage`).
+        let ordered = query == nil ? fieldFilter.flatMap {
+            PGFilter.orderedPage($0, workspace: workspace, nameAfter: nameAfter, recentAfter: recentAfter, byName: byName,
+                                 limit: limit)
+        } : nil
         let (searchQuery, plainQuery) = (search, plain)
         /// The page among a selective filter's few profiles (known only
         /// inside the read).
@@ -151,13 +205,59 @@ extension PostgresStore {
             return q
         }
 
+        /// The page of `rows`, at most `limit + 1` in page order.
+        @Sendable func page(_ rows: [(profile: Profile, nameKey: String)], stoppedAt: (key: String, id: Int64)?) -> Page<Profile> {
+            let more = rows.count > limit
+            let shown = more ? rows.dropLast() : rows[...]
+            var next: String?
+            if more, let last = shown.last {
+                next = byName
+                    ? Cursor.encode(kind: "pn", scope: scope, [last.nameKey, String(last.profile.id)])
+                    : Cursor.encode(kind: "pr", scope: scope, [String(last.profile.updatedAt.milliseconds), String(last.profile.id)])
+            } else if let (key, id) = stoppedAt {
+                next = Cursor.encode(kind: byName ? "pn" : "pr", scope: scope, [key, String(id)])
+            }
+            return Page(items: shown.map(\.profile), nextCursor: next)
+        }
+
+        // Without a query, the page usually takes ONE statement, outside a
+        // transaction (one statement reads one snapshot): the plain list;
+        // an equality's values in order (`ordered`); the filter's walk of
+        // the first profiles. It is the answer when it fills the page or
+        // needs no check of where its window ended. Otherwise (a rare
+        // combination, a selective filter without an equality) the
+        // snapshot below takes the other ways.
+        if query == nil {
+            let (first, end) = ordered ?? (fieldFilter == nil ? (plainQuery, nil) : (filterWalkQuery, filterWalkEnd))
+            let found = try await read { [logger] connection in
+                try await PGPage.read(connection, first, order: order, workspace: workspace, fingerprint: fingerprint != nil,
+                                      logger: logger)
+            }
+            if found.fingerprint != fingerprint { return nil }
+            if found.rows.count > limit || end == nil { return page(found.rows, stoppedAt: nil) }
+        }
         return try await readSnapshot { [logger] connection in
+            if let fingerprint {
+                var check = PostgresQuery(unsafeSQL: "SELECT " + FilterDefinitions.fingerprintSQL(workspace: "$1"))
+                check.binds.append(workspace)
+                if try await connection.row(check, logger)?.decode(String.self) != fingerprint { return nil }
+            }
             var rows: [(profile: Profile, nameKey: String)]
             /// Where a bounded walk stopped without filling the page.
             var stoppedAt: (key: String, id: Int64)?
             var walkedRows: [(profile: Profile, nameKey: String)]?
-            if fieldFilter != nil, query == nil {
-                let found = try await PGPage.profiles(connection, filterWalkQuery, order: order, logger: logger)
+            if let ordered {
+                let found = try await PGPage.profiles(connection, ordered.page, order: order, workspace: workspace, logger: logger)
+                if found.count > limit {
+                    walkedRows = found
+                } else if let end = ordered.end {
+                    if try await connection.rows(end, logger).isEmpty { walkedRows = found }   // the values ended
+                } else {
+                    walkedRows = found   // the equality alone: every value was in order
+                }
+            }
+            if walkedRows == nil, fieldFilter != nil, query == nil {
+                let found = try await PGPage.profiles(connection, filterWalkQuery, order: order, workspace: workspace, logger: logger)
                 if found.count > limit {
                     walkedRows = found
                 } else if try await connection.rows(filterWalkEnd, logger).isEmpty {
@@ -171,7 +271,7 @@ extension PostgresStore {
                                                                              logger: logger) {
                 // A selective filter, as in SQLite: its few profiles,
                 // tested and sorted.
-                rows = try await PGPage.profiles(connection, fewPage(few), order: order, logger: logger)
+                rows = try await PGPage.profiles(connection, fewPage(few), order: order, workspace: workspace, logger: logger)
             } else if let query {
                 // As SQLite: a query of under three characters has no
                 // trigrams to look up, and walks `shortWalkWindow` rows of
@@ -188,27 +288,14 @@ extension PostgresStore {
                     rows = walked.ids.isEmpty ? [] : try await PGPage.profiles(connection, """
                         SELECT \(unescaped: PGColumns.profile), p.name_key FROM profiles p
                         WHERE p.workspace = \(workspace) AND p.id = ANY(\(walked.ids)) ORDER BY \(unescaped: order)
-                        """, order: order, logger: logger)
+                        """, order: order, workspace: workspace, logger: logger)
                 } else {
-                    rows = try await PGPage.profiles(connection, searchQuery, order: order, logger: logger)
+                    rows = try await PGPage.profiles(connection, searchQuery, order: order, workspace: workspace, logger: logger)
                 }
             } else {
-                rows = try await PGPage.profiles(connection, plainQuery, order: order, logger: logger)
+                rows = try await PGPage.profiles(connection, plainQuery, order: order, workspace: workspace, logger: logger)
             }
-            let more = rows.count > limit
-            if more { rows.removeLast() }
-            var items = rows.map(\.profile)
-            let fields = try await PGFields.load(connection, workspace: workspace, profileIDs: items.map(\.id), logger: logger)
-            for index in items.indices { items[index].fields = fields[items[index].id] ?? [:] }
-            var next: String?
-            if more, let last = rows.last, let item = items.last {
-                next = byName
-                    ? Cursor.encode(kind: "pn", scope: scope, [last.nameKey, String(item.id)])
-                    : Cursor.encode(kind: "pr", scope: scope, [String(item.updatedAt.milliseconds), String(item.id)])
-            } else if let (key, id) = stoppedAt {
-                next = Cursor.encode(kind: byName ? "pn" : "pr", scope: scope, [key, String(id)])
-            }
-            return Page(items: items, nextCursor: next)
+            return page(rows, stoppedAt: stoppedAt)
         }
     }
 }
@@ -314,41 +401,5 @@ struct PGWalk: Sendable {
         }
         let (id, updated) = try row.decode((Int64, Int64).self)
         return (ids, (String(updated), id))
-    }
-}
-
-/// A page of profiles read as ONE JSON text: postgres-nio decodes each
-/// cell through several layers of `ByteBuffer` slicing, which a debug
-/// build makes cost ~20 µs a cell, four times SQLite's whole list; one cell
-/// per page (parsed by Foundation) keeps profile.list near SQLite's speed.
-/// The JSON holds exactly the row's values (text as text, bigint ids and
-/// milliseconds below 2^53).
-enum PGPage {
-    /// `query` selects `PGColumns.profile, p.name_key` ordered by `order`.
-    static func profiles(_ connection: PostgresConnection, _ query: PostgresQuery, order: String,
-                         logger: Logger) async throws -> [(profile: Profile, nameKey: String)] {
-        var wrapped = query
-        wrapped.sql = """
-            SELECT coalesce(json_agg(json_build_array(p.id, p.name, p.contact_count, p.version, p.created_at, p.updated_at,
-                p.name_key) ORDER BY \(order)), '[]')::text FROM (\(query.sql)) AS p
-            """
-        guard let row = try await connection.row(wrapped, logger) else { return [] }
-        let text = try row.decode(String.self)
-        guard let array = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[Any]] else {
-            throw PostgresStoreError.unsupportedServer("json_agg returned no array")
-        }
-        return try array.map { values in
-            guard values.count == 7, let id = int(values[0]), let name = values[1] as? String, let count = int(values[2]),
-                  let version = int(values[3]), let created = int(values[4]), let updated = int(values[5]),
-                  let nameKey = values[6] as? String else {
-                throw PostgresStoreError.unsupportedServer("json_agg returned a malformed profile row")
-            }
-            return (Profile(id: id, name: name, fields: [:], contactCount: Int(count), version: version,
-                            createdAt: Timestamp(milliseconds: created), updatedAt: Timestamp(milliseconds: updated)), nameKey)
-        }
-    }
-
-    private static func int(_ value: Any) -> Int64? {
-        (value as? NSNumber).map { $0.int64Value }
     }
 }

@@ -32,6 +32,8 @@ public final class PostgresStore: ProfileStore {
     private let closed = Atomic<Bool>(false)
     /// Transactions committed by this node, and of those the writes that
     /// recorded an event (for `stats`).
+    /// The definitions filters are checked against, checked by each page.
+    let filterDefinitions = FilterDefinitions()
     let commitCount = Atomic<Int>(0)
     let writeCount = Atomic<Int>(0)
 

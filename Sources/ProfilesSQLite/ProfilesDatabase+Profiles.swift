@@ -134,8 +134,11 @@ extension ProfilesDatabase {
 
     /// A page of profiles, optionally filtered by a substring of the name
     /// or of any contact's identifier or name.
-    public func listProfiles(workspace: String, query rawQuery: String?, filter fieldFilter: ProfileFilter?, sort: ProfileSort, limit: Int,
-                             cursor: String?) throws -> Page<Profile> {
+    public func listProfiles(workspace: String, query rawQuery: String?, filter terms: ProfileFilter.Terms?, sort: ProfileSort,
+                             limit: Int, cursor: String?) throws -> Page<Profile> {
+        // The definitions come from FieldListCache: one node, no reader sees
+        // another's uncommitted field.
+        let fieldFilter = try terms.map { try ProfileFilter(terms: $0, definitions: try listFields(workspace: workspace).items) }
         let query = rawQuery.map(SearchIndex.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
         let scope = Cursor.profileListScope(query: query, filter: fieldFilter)
         var conditions = ["p.workspace = ?"]

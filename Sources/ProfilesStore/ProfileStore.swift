@@ -61,8 +61,10 @@ public protocol ProfileStore: AnyObject, Sendable {
     func attachContact(workspace: String, profileID: Int64, contactID: Int64, move: Bool) async throws -> Profile
     func detachContact(workspace: String, profileID: Int64, contactID: Int64) async throws -> ContactDetachment
     /// A page of profiles; `query` matches within the search document,
-    /// `filter` selects by field values, both must hold.
-    func listProfiles(workspace: String, query: String?, filter: ProfileFilter?, sort: ProfileSort, limit: Int,
+    /// `filter` selects by field values, both must hold. The store checks
+    /// the filter against the field definitions (`ProfileFilter`), so that
+    /// it can read them with the page.
+    func listProfiles(workspace: String, query: String?, filter: ProfileFilter.Terms?, sort: ProfileSort, limit: Int,
                       cursor: String?) async throws -> Page<Profile>
     func mergeProfiles(workspace: String, into: Int64, from: Int64, dryRun: Bool) async throws -> ProfileMerge
     /// Undoes the merge its `merge_id` names, as `UnmergePlan` decides.

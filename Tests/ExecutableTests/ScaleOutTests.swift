@@ -81,6 +81,46 @@ import Glibc
         TestPostgres.drop(url)
     }
 
+    /// A node checks filters against the field definitions it read last
+    /// and has each page confirm them: definitions changed on another node
+    /// are seen on the next page, in every way a change can matter.
+    @Test func aFilterSeesFieldsChangedOnAnotherNode() throws {
+        let url = try TestPostgres.createDatabase()
+        let nodes = try (0..<2).map { _ in try ServerProcess(["--port", "0", "--db", url.unredacted]) }
+        defer { for node in nodes { node.child.killIfRunning() } }
+        let (a, b) = (try LineClient(port: nodes[0].port), try LineClient(port: nodes[1].port))
+        try b.result("field.define", ["key": "tier", "label": "Tier", "type": "select", "options": ["gold", "silver"]])
+        try b.result("field.define", ["key": "score", "label": "Score", "type": "number"])
+        let ada = try #require(try b.result("profile.create", ["name": "Ada", "fields": ["tier": "gold", "score": 3]])["id"].int)
+        try b.result("profile.create", ["name": "Bea", "fields": ["tier": "silver", "score": 5]])
+        func names(_ filter: [String: Any]) throws -> [String] {
+            try a.result("profile.list", ["filter": filter])["items"].array.compactMap { $0["name"].string }
+        }
+        func failure(_ filter: [String: Any]) throws -> String? {
+            let error = try a.error("profile.list", ["filter": filter])
+            return error["code"].int == -32602 ? error["data"]["field"].string : "\(error)"
+        }
+        #expect(try names(["tier": "gold"]) == ["Ada"])                    // node a reads the definitions
+        // A new option, and a new field: a check that fails against what
+        // node a read before makes it read the definitions again.
+        try b.result("field.update", ["key": "tier", "options": ["gold", "silver", "bronze"]])
+        try b.result("profile.update", ["id": ada, "fields": ["tier": "bronze"]])
+        #expect(try names(["tier": "bronze"]) == ["Ada"])
+        try b.result("field.define", ["key": "vip", "label": "VIP", "type": "boolean"])
+        #expect(try names(["vip": ["present": false]]) == ["Ada", "Bea"])
+        // A removed option, and a field deleted and defined again with
+        // another type: checks that pass against what node a read before,
+        // which its page finds out of date.
+        try b.result("field.update", ["key": "tier", "options": ["silver", "bronze"]])
+        #expect(try failure(["tier": "gold"]) == "filter.tier")
+        try b.result("field.delete", ["key": "score"])
+        try b.result("field.define", ["key": "score", "label": "Score", "type": "text"])
+        #expect(try failure(["score": ["gt": 4]]) == "filter.score")
+        try b.result("field.delete", ["key": "vip"])
+        #expect(try failure(["vip": ["present": false]]) == "filter.vip")
+        TestPostgres.drop(url)
+    }
+
     /// `kill -9` of a node under write load, three times: every write it
     /// acknowledged is there after the restart, and the node serves.
     @Test func killNineOfANodeLosesNoAcknowledgedWrite() throws {

@@ -192,6 +192,40 @@ import Testing
         #expect(try gold("recent").last == "Zara")
     }
 
+    /// Text values of several kB are stored, returned whole and found by
+    /// every operator on both backends. PostgreSQL indexes a text value's
+    /// first 200 characters (a btree entry holds ~2.7 kB), so values that
+    /// share those must still be told apart, and a bound of exactly 200
+    /// characters must not match a longer value.
+    @Test func longTextValuesAreStoredAndFoundWhole() throws {
+        let s = try TestServer { $0.synchronous = .normal }
+        defer { s.stop() }
+        let c = try s.client()
+        try defineFields(c)
+        let head = String(repeating: "ü", count: 120) + String(repeating: "x", count: 80)   // 200 characters
+        // 4,000 letters that do not compress (an index entry may be
+        // compressed to fit), the same in both long values.
+        var seed: UInt32 = 16
+        let noise = String((0..<4_000).map { _ in
+            seed = seed &* 1_664_525 &+ 1_013_904_223
+            return Character(Unicode.Scalar(UInt8(97 + (seed >> 24) % 26)))
+        })
+        let values = ["a": head + noise + "end-a", "b": head + noise + "end-b", "head": head, "short": String(head.dropLast())]
+        var ids: [String: Int] = [:]
+        for (name, value) in values {
+            ids[name] = try #require(try c.result("profile.create", ["name": name, "fields": ["remark": value]])["id"].int)
+            #expect(try c.result("profile.get", ["id": ids[name]!])["fields"]["remark"].string == value, "\(name) whole")
+        }
+        func names(_ filter: [String: Any]) throws -> [String] { try listed(c, ["filter": filter]) }
+        for (name, value) in values {
+            #expect(try names(["remark": value]) == [name], "eq \(name)")
+            #expect(try names(["remark": ["ne": value]]) == values.keys.filter { $0 != name }.sorted(), "ne \(name)")
+        }
+        #expect(try names(["remark": ["in": [values["a"]!, values["head"]!]]]) == ["a", "head"])
+        #expect(try names(["remark": ["contains": "END-B"]]) == ["b"])
+        #expect(try listed(c, ["filter": ["remark": values["b"]!], "sort": "recent"]) == ["b"])
+    }
+
     /// More profiles than a selective filter's candidates (2,000): a
     /// frequent value is paged by walking the sort order, a rare one by
     /// sorting its few profiles; both page exactly.
