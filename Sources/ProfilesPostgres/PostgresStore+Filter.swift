@@ -132,18 +132,18 @@ enum PGFilter {
             case .contains:
                 appendTest(condition.test, column: "v.text_value", prefixed: false, to: &query)
             default:
-                appendTest(condition.test, column: "v.text_prefix", prefixed: true, to: &query)
-                if condition.test.bounds.contains(where: { $0.prefixLength >= textPrefixLength }) {
-                    appendTest(condition.test, column: "v.text_value", prefixed: false, to: &query)
-                }
+                let long = condition.test.bounds.contains { $0.prefixLength >= textPrefixLength }
+                appendTest(condition.test, column: "v.text_prefix", prefixed: true, loose: long, to: &query)
+                if long { appendTest(condition.test, column: "v.text_value", prefixed: false, to: &query) }
             }
         }
     }
 
     /// The test on `column`; `prefixed`: `column` holds prefixes, so each
-    /// bound is cut to one, and a strict bound compares loosely (a value
-    /// above a bound may share its prefix).
-    private static func appendTest(_ test: ProfileFilter.Test, column: String, prefixed: Bool,
+    /// bound is cut to one; `loose`: a strict bound compares loosely (a
+    /// value above a long bound may share its prefix; the whole value is
+    /// tested after).
+    private static func appendTest(_ test: ProfileFilter.Test, column: String, prefixed: Bool, loose: Bool = false,
                                    to query: inout PostgresQuery) {
         func bound(_ value: FieldValue) {
             if prefixed {
@@ -172,10 +172,10 @@ enum PGFilter {
             query.append(needle)
             query.sql += ") > 0"
         case .greater(let value, let orEqual):
-            query.sql += " AND \(column) \(orEqual || prefixed ? ">=" : ">") "
+            query.sql += " AND \(column) \(orEqual || loose ? ">=" : ">") "
             bound(value)
         case .less(let value, let orEqual):
-            query.sql += " AND \(column) \(orEqual || prefixed ? "<=" : "<") "
+            query.sql += " AND \(column) \(orEqual || loose ? "<=" : "<") "
             bound(value)
         case .present:
             query.sql += " AND \(column) IS NOT NULL"

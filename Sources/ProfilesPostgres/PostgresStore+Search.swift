@@ -246,23 +246,23 @@ extension PostgresStore {
             /// Where a bounded walk stopped without filling the page.
             var stoppedAt: (key: String, id: Int64)?
             var walkedRows: [(profile: Profile, nameKey: String)]?
-            if let ordered {
-                let found = try await PGPage.profiles(connection, ordered.page, order: order, workspace: workspace, logger: logger)
-                if found.count > limit {
-                    walkedRows = found
-                } else if let end = ordered.end {
-                    if try await connection.rows(end, logger).isEmpty { walkedRows = found }   // the values ended
-                } else {
-                    walkedRows = found   // the equality alone: every value was in order
+            /// A way that answers when it fills the page, or when its
+            /// window ended (`end` finds no row). A way `tried` before the
+            /// snapshot did not fill the page: only its end is checked.
+            func way(_ page: PostgresQuery, end: PostgresQuery?, tried: Bool) async throws -> [(profile: Profile, nameKey: String)]? {
+                if !tried {
+                    let found = try await PGPage.profiles(connection, page, order: order, workspace: workspace, logger: logger)
+                    guard found.count <= limit, let end else { return found }
+                    return try await connection.rows(end, logger).isEmpty ? found : nil
                 }
+                guard let end, try await connection.rows(end, logger).isEmpty else { return nil }
+                return try await PGPage.profiles(connection, page, order: order, workspace: workspace, logger: logger)
+            }
+            if let ordered {
+                walkedRows = try await way(ordered.page, end: ordered.end, tried: query == nil)
             }
             if walkedRows == nil, fieldFilter != nil, query == nil {
-                let found = try await PGPage.profiles(connection, filterWalkQuery, order: order, workspace: workspace, logger: logger)
-                if found.count > limit {
-                    walkedRows = found
-                } else if try await connection.rows(filterWalkEnd, logger).isEmpty {
-                    walkedRows = found   // the list ended within the window
-                }
+                walkedRows = try await way(filterWalkQuery, end: filterWalkEnd, tried: ordered == nil)
             }
             if let walkedRows {
                 // A frequent match: the page filled early in the order.

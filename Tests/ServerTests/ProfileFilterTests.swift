@@ -82,6 +82,10 @@ import Testing
             ("a range", ["score": ["gte": 10, "lt": 20.5]], { number($0, "score").map { $0 >= 10 && $0 < 20.5 } == true }),
             ("gt on a date", ["since": ["gt": "2023-06-15"]], { text($0, "since").map { $0 > "2023-06-15" } == true }),
             ("lte on a date", ["since": ["lte": "2021-12-31"]], { text($0, "since").map { $0 <= "2021-12-31" } == true }),
+            // Strict bounds that are stored values (profile 1's), which
+            // they must leave out.
+            ("lt on a date, a value", ["since": ["lt": "2021-02-15"]], { text($0, "since").map { $0 < "2021-02-15" } == true }),
+            ("gt on a date, a value", ["since": ["gt": "2021-02-15"]], { text($0, "since").map { $0 > "2021-02-15" } == true }),
             ("a boolean", ["vip": true], { ($0.fields["vip"] as? Bool) == true }),
             ("present: false", ["vip": ["present": false]], { $0.fields["vip"] == nil }),
             ("present: true", ["work_email": ["present": true]], { $0.fields["work_email"] != nil }),
