@@ -84,20 +84,7 @@ enum PGFilter {
             q.sql += " AND v.key = "
             q.append(equality.key)
             appendValueTest(equality, to: &q)
-            if let nameAfter {
-                q.sql += " AND (v.name_key, v.profile_id) > ("
-                q.append(nameAfter.key)
-                q.sql += ", "
-                q.append(nameAfter.id)
-                q.sql += ")"
-            }
-            if let recentAfter {
-                q.sql += " AND (v.updated_at, v.profile_id) < ("
-                q.append(recentAfter.updated)
-                q.sql += ", "
-                q.append(recentAfter.id)
-                q.sql += ")"
-            }
+            q.appendAfter(nameAfter, recentAfter, name: "v.name_key", updated: "v.updated_at", id: "v.profile_id")
             q.sql += " ORDER BY \(order)"
             return q
         }

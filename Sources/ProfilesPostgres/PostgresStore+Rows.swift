@@ -74,4 +74,25 @@ extension PostgresQuery {
         binds.append(value)
         sql += "$\(binds.count)"
     }
+
+    /// Appends a list's keyset condition: ` AND (name, id) > (…)` after a
+    /// name-order cursor, ` AND (updated, id) < (…)` after a recent-first
+    /// one, on the columns named (a profile's, or a field value's copies).
+    mutating func appendAfter(_ nameAfter: (key: String, id: Int64)?, _ recentAfter: (updated: Int64, id: Int64)?,
+                              name: String, updated: String, id: String) {
+        if let nameAfter {
+            sql += " AND (\(name), \(id)) > ("
+            append(nameAfter.key)
+            sql += ", "
+            append(nameAfter.id)
+            sql += ")"
+        }
+        if let recentAfter {
+            sql += " AND (\(updated), \(id)) < ("
+            append(recentAfter.updated)
+            sql += ", "
+            append(recentAfter.id)
+            sql += ")"
+        }
+    }
 }

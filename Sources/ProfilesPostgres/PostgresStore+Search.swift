@@ -95,20 +95,7 @@ extension PostgresStore {
             var q = PostgresQuery(unsafeSQL: head)
             q.sql += " WHERE p.workspace = "
             q.append(workspace)
-            if let nameAfter {
-                q.sql += " AND (p.name_key, p.id) > ("
-                q.append(nameAfter.key)
-                q.sql += ", "
-                q.append(nameAfter.id)
-                q.sql += ")"
-            }
-            if let recentAfter {
-                q.sql += " AND (p.updated_at, p.id) < ("
-                q.append(recentAfter.updated)
-                q.sql += ", "
-                q.append(recentAfter.id)
-                q.sql += ")"
-            }
+            q.appendAfter(nameAfter, recentAfter, name: "p.name_key", updated: "p.updated_at", id: "p.id")
             return q
         }
         let select = "SELECT \(PGColumns.profile), p.name_key FROM profiles p"
