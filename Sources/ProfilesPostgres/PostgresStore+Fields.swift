@@ -159,25 +159,20 @@ enum PGFields {
         }
     }
 
+    /// One profile's field values (list pages read theirs with the page,
+    /// `PGPage`).
     static func load(_ connection: PostgresConnection, workspace: String, profileID: Int64,
                      logger: Logger) async throws -> [String: FieldValue] {
-        try await load(connection, workspace: workspace, profileIDs: [profileID], logger: logger)[profileID] ?? [:]
-    }
-
-    /// Fields of several profiles at once, for list pages.
-    static func load(_ connection: PostgresConnection, workspace: String, profileIDs: [Int64],
-                     logger: Logger) async throws -> [Int64: [String: FieldValue]] {
-        guard !profileIDs.isEmpty else { return [:] }
-        var result: [Int64: [String: FieldValue]] = [:]
+        var fields: [String: FieldValue] = [:]
         for row in try await connection.rows("""
-            SELECT v.profile_id, v.key, v.text_value, v.number_value, v.bool_value, d.type FROM field_values v
+            SELECT v.key, v.text_value, v.number_value, v.bool_value, d.type FROM field_values v
             JOIN field_definitions d ON d.workspace = v.workspace AND d.key = v.key
-            WHERE v.workspace = \(workspace) AND v.profile_id = ANY(\(profileIDs))
+            WHERE v.workspace = \(workspace) AND v.profile_id = \(profileID)
             """, logger) {
-            let (id, key, text, number, bool, type) = try row.decode((Int64, String, String?, Double?, Bool?, String).self)
-            result[id, default: [:]][key] = value(text: text, number: number, bool: bool, type: type)
+            let (key, text, number, bool, type) = try row.decode((String, String?, Double?, Bool?, String).self)
+            fields[key] = value(text: text, number: number, bool: bool, type: type)
         }
-        return result
+        return fields
     }
 
     /// Validates a patch against the workspace's definitions and applies

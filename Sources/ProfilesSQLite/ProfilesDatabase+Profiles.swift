@@ -136,8 +136,8 @@ extension ProfilesDatabase {
     /// or of any contact's identifier or name.
     public func listProfiles(workspace: String, query rawQuery: String?, filter terms: ProfileFilter.Terms?, sort: ProfileSort,
                              limit: Int, cursor: String?) throws -> Page<Profile> {
-        // The definitions come from FieldListCache: one node, no reader sees
-        // another's uncommitted field.
+        // The definitions as field.list reads them (FieldListCache, renewed
+        // when a field write commits).
         let fieldFilter = try terms.map { try ProfileFilter(terms: $0, definitions: try listFields(workspace: workspace).items) }
         let query = rawQuery.map(SearchIndex.normalizedQuery).flatMap { $0.isEmpty ? nil : $0 }
         let scope = Cursor.profileListScope(query: query, filter: fieldFilter)
